@@ -1,0 +1,9 @@
+from .avsbench import (AVSBenchDataset, AVSBenchMS3Dataset, AVSBenchS4Dataset,
+                       DatasetLayoutError)
+from .collate import avs_collate
+from .transforms import *  # noqa: F401,F403
+
+__all__ = [
+    'AVSBenchDataset', 'AVSBenchMS3Dataset', 'AVSBenchS4Dataset',
+    'DatasetLayoutError', 'avs_collate'
+]

@@ -1,0 +1,33 @@
+"""Importing mmavs registers its components in mmseg's registries."""
+import subprocess
+import sys
+import textwrap
+
+
+def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
+    code = textwrap.dedent(f"""
+        from mmengine.config import Config
+        from mmengine.registry import FUNCTIONS, init_default_scope
+        cfg = Config(dict(custom_imports=dict(imports=['mmavs'])))
+        from mmengine.utils import import_modules_from_strings
+        import_modules_from_strings(**cfg.custom_imports)
+        init_default_scope('mmseg')
+        from mmseg.registry import DATASETS, METRICS, TRANSFORMS
+        from mmavs.datasets.synthetic_avsbench import make_synthetic_avsbench
+        make_synthetic_avsbench({str(tmp_path)!r}, size=16, num_frames=1,
+                                s4_clips=dict(test=1), ms3_clips=dict(test=1))
+        for name in ('AVSBenchS4Dataset', 'AVSBenchMS3Dataset'):
+            ds = DATASETS.build(dict(type=name, data_root={str(tmp_path)!r},
+                                     split='test', num_frames=1))
+            assert len(ds) == 1, name
+        for name in ('LoadAVSFrames', 'LoadAVSMasks', 'LoadAVSAudio',
+                     'PackAVSInputs'):
+            TRANSFORMS.build(dict(type=name))
+        METRICS.build(dict(type='AVSMetric'))
+        assert FUNCTIONS.get('avs_collate') is not None
+        print('registered')
+        """)
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert 'registered' in result.stdout
