@@ -124,9 +124,11 @@ def waveform_to_examples(waveform: np.ndarray,
     log_mel = log_mel_spectrogram(samples)
     examples = frame_signal(log_mel, EXAMPLE_FRAMES, EXAMPLE_FRAMES)
     if len(examples) == 0:
+        needed = int(round(SAMPLE_RATE * WINDOW_SECONDS)) + \
+            (EXAMPLE_FRAMES - 1) * int(round(SAMPLE_RATE * HOP_SECONDS))
         raise ValueError(
-            f'audio of {len(samples) / SAMPLE_RATE:.3f} s is shorter than one '
-            'VGGish example (0.96 s)')
+            f'audio of {len(samples) / SAMPLE_RATE:.3f} s is too short: one '
+            f'VGGish example (96 frames) needs {needed / SAMPLE_RATE:.3f} s')
     if num_seconds is not None:
         examples = examples[:num_seconds]
         if len(examples) < num_seconds:
