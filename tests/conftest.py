@@ -1,4 +1,5 @@
-"""Shared fixtures: a miniature AVSBench tree in the released layout."""
+"""Shared fixtures: a miniature AVSBench tree in the released layout, and
+--cfg-options that shrink a real config to run on it in seconds."""
 import pytest
 
 from mmavs.datasets.synthetic_avsbench import make_synthetic_avsbench
@@ -28,3 +29,43 @@ def avsbench_copy(tmp_path):
     """A fresh miniature AVSBench root that a test may damage."""
     make_mini_tree(tmp_path)
     return str(tmp_path)
+
+
+# Heavy visual backbones, shrunk (channels of each level follow).
+SHRINK = {
+    'pvtv2-b5': [
+        'model.backbone.visual.embed_dims=8',
+        'model.backbone.visual.num_layers=[1,1,1,1]',
+        'model.neck.in_channels=[8,16,40,64]',
+    ],
+    'r50': [
+        'model.backbone.visual.depth=18',
+        'model.backbone.visual.base_channels=8',
+        'model.neck.in_channels=[8,16,32,64]',
+    ],
+}
+
+
+def data_options(root):
+    """Point every dataloader of a config at the miniature tree."""
+    options = []
+    for loader in ('train', 'val', 'test'):
+        prefix = f'{loader}_dataloader'
+        options += [
+            f'{prefix}.dataset.data_root={root}',
+            f'{prefix}.dataset.num_frames={MINI_FRAMES}',
+            f'{prefix}.batch_size=2', f'{prefix}.num_workers=0',
+            f'{prefix}.persistent_workers=False'
+        ]
+    return options
+
+
+def small_model_options(config):
+    """Shrink a TPAVI / DiffusionAVS config's model to a few thousand weights."""
+    backbone = 'pvtv2-b5' if 'pvtv2-b5' in config else 'r50'
+    return SHRINK[backbone] + [
+        'model.backbone.visual.init_cfg=None',
+        'model.backbone.audio.init_cfg=None',
+        'model.neck.channels=16', 'model.decode_head.channels=16',
+        'model.decode_head.in_channels=[16,16,16,16]'
+    ]

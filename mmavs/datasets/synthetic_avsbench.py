@@ -5,8 +5,10 @@ exact AVSBench layout (PNG frames, PNG masks, WAV audio with its VGGish log-mel,
 the meta CSVs) from a seed. Every frame shows several objects of distinct
 classes; a class is a shape with its own colour and texture, and has its own
 sound (a harmonic tone with a class-specific pitch and tremolo). In each second
-a subset of the objects sounds: the audio of that second is the mix of their
-sounds and the mask marks those objects only. Visual cues alone cannot tell
+a subset of the objects sounds (in MS3-style clips one or two objects; the
+subset persists from second to second but changes with probability 0.25, and a
+second is silent with probability 0.05): the audio of that second is the mix
+of their sounds and the mask marks those objects only. Visual cues alone cannot tell
 which objects sound, so "segment every visible object" scores poorly.
 
 The clip descriptions (classes, object tracks, which object sounds when) are
@@ -164,6 +166,17 @@ def render_clip(clip: dict, size: int) -> Dict[str, list]:
     return out
 
 
+SWITCH_PROBABILITY = 0.25
+SILENCE_PROBABILITY = 0.05
+
+
+def draw_sounding_subset(rng: np.random.Generator,
+                         num_objects: int) -> List[int]:
+    """One or two of the clip's objects, in index order."""
+    count = int(rng.integers(1, 3))
+    return sorted(rng.choice(num_objects, size=count, replace=False).tolist())
+
+
 def describe_clip(rng: np.random.Generator, name: str, multi_source: bool,
                   num_frames: int, size: int) -> dict:
     """Draw the objects, their tracks and the sounding schedule of a clip."""
@@ -181,13 +194,13 @@ def describe_clip(rng: np.random.Generator, name: str, multi_source: bool,
                         'track': track})
     if multi_source:
         sounding = []
-        for _ in range(num_frames):
-            if rng.random() < 0.05:
-                sounding.append([])
-                continue
-            count = int(rng.integers(1, 3))
-            sounding.append(sorted(
-                rng.choice(num_objects, size=count, replace=False).tolist()))
+        current = draw_sounding_subset(rng, num_objects)
+        for t in range(num_frames):
+            # Sources persist, as in real clips, but may change any second.
+            if t > 0 and rng.random() < SWITCH_PROBABILITY:
+                current = draw_sounding_subset(rng, num_objects)
+            silent = rng.random() < SILENCE_PROBABILITY
+            sounding.append([] if silent else current)
     else:
         source = int(rng.integers(num_objects))
         sounding = [[source] for _ in range(num_frames)]

@@ -1,4 +1,7 @@
 from .functional import batch_independent, frame_statistics, protocol_a
-from .metrics import AVSMetric
+from .metrics import AVSMetric, DumpFrameResults
 
-__all__ = ['AVSMetric', 'batch_independent', 'frame_statistics', 'protocol_a']
+__all__ = [
+    'AVSMetric', 'DumpFrameResults', 'batch_independent', 'frame_statistics',
+    'protocol_a'
+]

@@ -37,6 +37,11 @@ def _numpy_globals() -> List[Any]:
     return entries
 
 
+# The statistics HistoryBuffer registers by default (its class-level registry
+# is empty until an instance exists, so it cannot be consulted here).
+HISTORY_BUFFER_METHODS = ('min', 'max', 'current', 'mean')
+
+
 def _history_buffer_getattr(owner: Any, name: str) -> Any:
     """``getattr`` limited to what a pickled ``HistoryBuffer`` needs.
 
@@ -45,7 +50,7 @@ def _history_buffer_getattr(owner: Any, name: str) -> Any:
     ``getattr`` would let a file reach any attribute, so only those are served.
     """
     from mmengine.logging.history_buffer import HistoryBuffer
-    if owner is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    if owner is HistoryBuffer and name in HISTORY_BUFFER_METHODS:
         return getattr(owner, name)
     raise pickle.UnpicklingError(
         f'refused getattr({owner!r}, {name!r}) while loading a checkpoint')
@@ -79,10 +84,16 @@ def safe_torch_load(filename: str, map_location: Optional[Any] = None) -> Any:
                               weights_only=True)
     except Exception as err:  # torch raises several types for bad files
         raise CheckpointLoadError(
-            f'cannot load checkpoint {filename}: {err.__class__.__name__}: '
-            f'{str(err).splitlines()[0] if str(err) else ""}. mmavs loads '
+            f'cannot load checkpoint {filename}: {_reason(err)}. mmavs loads '
             'checkpoints with weights_only=True; a file that is corrupt or '
             'that pickles arbitrary Python objects is refused.') from err
+
+
+def _reason(err: Exception) -> str:
+    """The informative line of a torch load error (torch adds long advice)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    detail = [line for line in lines if 'WeightsUnpickler error' in line]
+    return f'{err.__class__.__name__}: ' + (detail or lines or [''])[0]
 
 
 def _load_local_checkpoint(filename: str, map_location=None) -> Any:

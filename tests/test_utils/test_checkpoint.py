@@ -81,3 +81,20 @@ def test_getattr_is_limited_to_history_buffer_methods(tmp_path):
     torch.save({'x': _ReachesGlobals()}, path)
     with pytest.raises(CheckpointLoadError, match='sneaky.pth'):
         safe_torch_load(path)
+
+
+def test_mmengine_checkpoint_loads_in_a_fresh_process(tmp_path):
+    # HistoryBuffer's method registry is empty until an instance exists:
+    # loading must not depend on it (as in a fresh `tools/test.py`).
+    import subprocess
+    import sys
+    path = str(tmp_path / 'epoch_1.pth')
+    save_checkpoint(mmengine_style_checkpoint(), path)
+    code = ('import mmavs\n'
+            'from mmengine.runner.checkpoint import _load_checkpoint\n'
+            f'ckpt = _load_checkpoint({path!r}, map_location="cpu")\n'
+            'print(sorted(ckpt["message_hub"]["log_scalars"]))\n')
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "['train/loss']" in result.stdout

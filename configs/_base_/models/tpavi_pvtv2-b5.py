@@ -1,0 +1,36 @@
+# TPAVI (AVSBench) with a PVTv2-b5 visual backbone (mmseg MixVisionTransformer
+# configured as PVTv2-b5) and the frozen VGGish audio encoder.
+channels = 256
+model = dict(
+    type='AVSSegmentor',
+    data_preprocessor=dict(type='AVSDataPreprocessor'),
+    backbone=dict(
+        type='AudioVisualBackbone',
+        visual=dict(
+            type='MixVisionTransformer',
+            in_channels=3,
+            embed_dims=64,
+            num_stages=4,
+            num_layers=[3, 6, 40, 3],
+            num_heads=[1, 2, 5, 8],
+            patch_sizes=[7, 3, 3, 3],
+            sr_ratios=[8, 4, 2, 1],
+            out_indices=(0, 1, 2, 3),
+            mlp_ratio=4,
+            qkv_bias=True,
+            drop_rate=0.0,
+            attn_drop_rate=0.0,
+            drop_path_rate=0.1,
+            init_cfg=dict(type='Pretrained',
+                          checkpoint='pretrained/pvt_v2_b5.pth')),
+        audio=dict(
+            type='VGGish',
+            frozen=True,
+            init_cfg=dict(type='Pretrained',
+                          checkpoint='pretrained/vggish-10086976.pth'))),
+    neck=dict(
+        type='TPAVINeck', in_channels=[64, 128, 320, 512], channels=channels),
+    decode_head=dict(
+        type='AVSFPNHead', in_channels=[channels] * 4, channels=channels),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))

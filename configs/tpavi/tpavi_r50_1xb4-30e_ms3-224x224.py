@@ -1,0 +1,5 @@
+_base_ = [
+    '../_base_/models/tpavi_r50.py', '../_base_/datasets/avsbench_ms3.py',
+    '../_base_/schedules/adam_30e.py', '../_base_/default_runtime.py'
+]
+model = dict(auxiliary_loss=dict(type='AVMatchingLoss', loss_weight=0.5))

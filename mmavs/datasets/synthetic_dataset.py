@@ -1,0 +1,75 @@
+"""AVSBench datasets over synthetic data that is generated when missing."""
+import os
+import os.path as osp
+import shutil
+from typing import Dict, Optional
+
+from mmengine.dist import barrier, get_dist_info
+from mmseg.registry import DATASETS
+
+from .avsbench import AVSBenchMS3Dataset, AVSBenchS4Dataset
+from .synthetic_avsbench import (META_FILE, load_synthetic_meta,
+                                 make_synthetic_avsbench)
+
+
+def _matches(meta: dict, options: dict) -> bool:
+    counts = {subset: {split: len(clips) for split, clips in meta[subset].items()}
+              for subset in ('s4', 'ms3')}
+    wanted = dict(seed=meta['seed'], size=meta['size'],
+                  num_frames=meta['num_frames'], s4_clips=counts['s4'],
+                  ms3_clips=counts['ms3'])
+    return all(wanted[k] == v for k, v in options.items() if k in wanted)
+
+
+def ensure_synthetic_avsbench(root: str, **options) -> None:
+    """Generate synthetic data at ``root`` unless it is already there.
+
+    Rank 0 writes into a temporary folder and renames it, so an interrupted
+    run never leaves a half-written root; other ranks wait at a barrier.
+
+    Raises:
+        ValueError: ``root`` holds synthetic data made with other options,
+            or a non-empty folder that is not synthetic data.
+    """
+    meta_path = osp.join(root, META_FILE)
+    rank, _ = get_dist_info()
+    if rank == 0 and not osp.isfile(meta_path):
+        if osp.isdir(root) and os.listdir(root):
+            raise ValueError(f'{root} exists but holds no {META_FILE}: not '
+                             'generating synthetic data over it')
+        tmp = f'{root.rstrip("/")}.tmp-{os.getpid()}'
+        shutil.rmtree(tmp, ignore_errors=True)
+        make_synthetic_avsbench(tmp, **options)
+        if osp.isdir(root):
+            os.rmdir(root)
+        os.rename(tmp, root)
+    barrier()
+    if not _matches(load_synthetic_meta(root), options):
+        raise ValueError(
+            f'synthetic data at {root} was generated with other options than '
+            f'{options}; remove it or point data_root elsewhere')
+
+
+class _GeneratedIfMissing:
+    """Mixin: make the synthetic tree before the AVSBench loader reads it."""
+
+    def __init__(self, data_root: str,
+                 synthetic: Optional[Dict] = None, **kwargs) -> None:
+        ensure_synthetic_avsbench(data_root, **(synthetic or {}))
+        super().__init__(data_root=data_root, **kwargs)
+
+
+@DATASETS.register_module()
+class SyntheticS4Dataset(_GeneratedIfMissing, AVSBenchS4Dataset):
+    """:class:`AVSBenchS4Dataset` on synthetic data generated if missing.
+
+    Args:
+        data_root: Where the synthetic AVSBench tree is (or will be).
+        synthetic: Options of :func:`make_synthetic_avsbench` (``seed``,
+            ``size``, ``num_frames``, ``s4_clips``, ``ms3_clips``).
+    """
+
+
+@DATASETS.register_module()
+class SyntheticMS3Dataset(_GeneratedIfMissing, AVSBenchMS3Dataset):
+    """:class:`AVSBenchMS3Dataset` on synthetic data generated if missing."""

@@ -1,0 +1,3 @@
+from .optim_constructor import AVSOptimWrapperConstructor
+
+__all__ = ['AVSOptimWrapperConstructor']

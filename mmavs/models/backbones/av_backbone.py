@@ -1,0 +1,105 @@
+"""A visual backbone from the registry plus an audio encoder."""
+import hashlib
+import os.path as osp
+from typing import Dict, List, Tuple
+
+import torch
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from torch import Tensor
+
+
+PRETRAINED_DOC = 'docs/en/pretrained_weights.md'
+
+
+def check_pretrained_files(cfg: dict, key: str) -> None:
+    """Fail at build time, not after data loading, if a weight file is absent.
+
+    Raises:
+        FileNotFoundError: naming the file, the config key to change and the
+            documentation page.
+    """
+    init_cfgs = cfg.get('init_cfg') or []
+    for init in init_cfgs if isinstance(init_cfgs, list) else [init_cfgs]:
+        path = init.get('checkpoint') if init.get('type') == 'Pretrained' \
+            else None
+        if path and '://' not in path and not osp.isfile(path):
+            raise FileNotFoundError(
+                f'pretrained weights not found: {path} (from {key}.init_cfg). '
+                f'See {PRETRAINED_DOC} for where to get it and where it goes; '
+                f'to train from scratch instead pass --cfg-options '
+                f'{key}.init_cfg=None')
+
+
+@MODELS.register_module()
+class AudioVisualBackbone(BaseModule):
+    """Run a registered visual backbone on frames and an audio encoder on sound.
+
+    Call graph::
+
+        forward(frames (B*T, 3, H, W), audio (B, T, 1, 96, 64))
+          ├─ visual(frames)             → L maps (B*T, C_l, H_l, W_l)
+          └─ audio(audio.flatten(0, 1)) → (B*T, 128)
+
+    Args:
+        visual: Config of any visual backbone in ``MODELS`` that returns a
+            tuple of feature maps (e.g. mmseg ``ResNet``,
+            ``MixVisionTransformer``).
+        audio: Config of the audio encoder; by default the frozen VGGish.
+        cache_audio: Remember the frozen audio encoder's output for each
+            log-mel example seen, so that later epochs skip it (the frozen
+            VGGish costs about as much as a small visual backbone). Only for
+            an encoder without trainable parameters.
+        init_cfg: Initialisation config of the wrapper itself.
+    """
+
+    def __init__(self,
+                 visual: dict,
+                 audio: dict = dict(type='VGGish', frozen=True),
+                 cache_audio: bool = False,
+                 init_cfg=None) -> None:
+        super().__init__(init_cfg)
+        check_pretrained_files(visual, 'model.backbone.visual')
+        check_pretrained_files(audio, 'model.backbone.audio')
+        self.visual = MODELS.build(visual)
+        self.audio = MODELS.build(audio)
+        if cache_audio and any(p.requires_grad
+                               for p in self.audio.parameters()):
+            raise ValueError('cache_audio needs a frozen audio encoder')
+        self.cache_audio = cache_audio
+        self._audio_cache: Dict[bytes, Tensor] = {}
+
+    def forward(self, frames: Tensor,
+                audio: Tensor) -> Tuple[List[Tensor], Tensor]:
+        """Return the visual feature maps and one audio feature per frame.
+
+        Args:
+            frames: ``(B*T, 3, H, W)``, clip-contiguous.
+            audio: ``(B, T, 1, 96, 64)`` log-mel, one example per frame.
+
+        Returns:
+            tuple: list of ``(B*T, C_l, H_l, W_l)``; ``(B*T, D_a)``.
+        """
+        if audio.dim() != 5 or audio.shape[0] * audio.shape[1] != \
+                frames.shape[0]:
+            raise ValueError(
+                f'audio of shape {tuple(audio.shape)} does not match '
+                f'{frames.shape[0]} frames; expected (B, T, 1, 96, 64)')
+        audio_feat = self.encode_audio(audio.flatten(0, 1))
+        return list(self.visual(frames)), audio_feat
+
+    def encode_audio(self, examples: Tensor) -> Tensor:
+        """``(N, 1, 96, 64)`` log-mel → ``(N, D_a)``, through the cache."""
+        if not self.cache_audio:
+            return self.audio(examples)
+        keys = [hashlib.sha1(x.detach().cpu().numpy().tobytes()).digest()
+                for x in examples]
+        missing: Dict[bytes, int] = {}
+        for i, key in enumerate(keys):
+            if key not in self._audio_cache:
+                missing.setdefault(key, i)
+        if missing:
+            with torch.no_grad():
+                feats = self.audio(examples[list(missing.values())])
+            self._audio_cache.update(zip(missing, feats.detach()))
+        return torch.stack([self._audio_cache[k] for k in keys])

@@ -1,0 +1,76 @@
+"""Base class of AVS decode heads: binary masks, losses on annotated frames."""
+from typing import Dict, List, Optional
+
+import torch
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.models.utils import resize
+from torch import Tensor
+
+
+class AVSDecodeHead(BaseDecodeHead):
+    """A decode head that sees the audio features and predicts one logit map.
+
+    Subclasses implement ``forward(inputs, audio_feat)``. The segmentor calls
+    ``forward`` and then :meth:`loss_by_feat` / :meth:`predict_by_feat`.
+
+    Losses use only frames whose metainfo says ``annotated=True`` (S4
+    training clips are labelled on frame 1 only): selecting them here, rather
+    than relying on ignore pixels, also avoids mmseg's binary cross-entropy
+    failing on a batch in which every pixel is ignored.
+
+    Defaults: ``num_classes=2``, ``out_channels=1``, ``threshold=0.5``,
+    ``loss_decode`` sigmoid BCE averaged over non-ignored pixels.
+    """
+
+    def __init__(self,
+                 loss_decode: dict = dict(
+                     type='CrossEntropyLoss', use_sigmoid=True,
+                     avg_non_ignore=True, loss_weight=1.0),
+                 **kwargs) -> None:
+        kwargs.setdefault('num_classes', 2)
+        kwargs.setdefault('out_channels', 1)
+        kwargs.setdefault('threshold', 0.5)
+        kwargs.setdefault('dropout_ratio', 0.0)
+        super().__init__(loss_decode=loss_decode, **kwargs)
+
+    def forward(self, inputs: List[Tensor],
+                audio_feat: Optional[Tensor] = None) -> Tensor:
+        """Return logits ``(B*T, 1, H_out, W_out)``."""
+        raise NotImplementedError
+
+    def loss_by_feat(self, seg_logits: Tensor,
+                     batch_data_samples: list) -> Dict[str, Tensor]:
+        """Decode losses over the annotated frames.
+
+        Args:
+            seg_logits: ``(B*T, 1, h, w)`` logits.
+            batch_data_samples: The B*T frame samples with ``gt_sem_seg``.
+        """
+        keep = [i for i, s in enumerate(batch_data_samples)
+                if s.metainfo.get('annotated', True)]
+        losses: Dict[str, Tensor] = {}
+        if not keep:
+            # Keep every parameter in the graph (DDP) with a zero loss.
+            for loss in self._loss_modules():
+                losses[loss.loss_name] = seg_logits.sum() * 0
+            return losses
+        labels = torch.stack([
+            batch_data_samples[i].gt_sem_seg.data for i in keep
+        ]).squeeze(1)
+        logits = resize(seg_logits[keep], size=labels.shape[-2:],
+                        mode='bilinear', align_corners=self.align_corners)
+        for loss in self._loss_modules():
+            value = loss(logits, labels, ignore_index=self.ignore_index)
+            losses[loss.loss_name] = losses.get(loss.loss_name, 0) + value
+        return losses
+
+    def _loss_modules(self) -> list:
+        if isinstance(self.loss_decode, torch.nn.ModuleList):
+            return list(self.loss_decode)
+        return [self.loss_decode]
+
+    def predict_by_feat(self, seg_logits: Tensor,
+                        batch_img_metas: List[dict]) -> Tensor:
+        """Resize logits to the network input size."""
+        return resize(seg_logits, size=batch_img_metas[0]['img_shape'],
+                      mode='bilinear', align_corners=self.align_corners)

@@ -1,0 +1,3 @@
+from .av_matching_loss import AVMatchingLoss
+
+__all__ = ['AVMatchingLoss']

@@ -1,0 +1,3 @@
+from .tpavi import DilatedConvModule, TPAVIBlock, TPAVINeck
+
+__all__ = ['DilatedConvModule', 'TPAVIBlock', 'TPAVINeck']

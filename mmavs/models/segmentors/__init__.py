@@ -1,0 +1,3 @@
+from .avs_segmentor import AVSSegmentor
+
+__all__ = ['AVSSegmentor']

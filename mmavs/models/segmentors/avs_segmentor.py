@@ -1,0 +1,118 @@
+"""The audio-visual segmentor: backbone, fusion neck, decode head."""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from mmseg.models.segmentors.base import BaseSegmentor
+from mmseg.registry import MODELS
+from mmseg.utils import OptSampleList, SampleList
+from torch import Tensor, nn
+
+
+@MODELS.register_module()
+class AVSSegmentor(BaseSegmentor):
+    """Segment the sounding objects of clips, frame by frame.
+
+    Follows mmseg's ``loss / predict / _forward`` contract, with the audio as
+    an extra input, so mmengine's loops, hooks, evaluators and mmseg's
+    visualiser work unchanged on the B*T frame samples.
+
+    Call graph::
+
+        forward(inputs (B*T,3,H,W), audio (B,T,1,96,64), data_samples, mode)
+          ├─ 'loss'    → loss()
+          ├─ 'predict' → predict()
+          └─ 'tensor'  → _forward()
+        extract_feat(inputs, audio)
+          ├─ backbone(inputs, audio)        → visual [L×(B*T,C_l,H_l,W_l)],
+          │                                   audio_feat (B*T, D_a)
+          └─ neck(visual, audio_feat, T)    → fused [L×(B*T,C,H_l,W_l)],
+                                              level_audio [L×(B*T,C) | None]
+        loss():    decode_head(fused, audio_feat) → logits
+                   decode_head.loss_by_feat(logits, samples)  (annotated only)
+                   + auxiliary losses(logits, fused, level_audio)
+        predict(): decode_head(...) → predict_by_feat → postprocess_result
+
+    Args:
+        backbone: Config of an :class:`AudioVisualBackbone`.
+        neck: Config of the fusion neck (e.g. ``TPAVINeck``).
+        decode_head: Config of an ``AVSDecodeHead`` subclass.
+        auxiliary_loss: Configs of extra losses on (logits, fused maps,
+            level audio), e.g. ``AVMatchingLoss`` for MS3.
+        data_preprocessor: Config of the :class:`AVSDataPreprocessor`.
+        train_cfg, test_cfg: Kept for mmseg compatibility.
+        init_cfg: Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 decode_head: dict,
+                 auxiliary_loss: Optional[Union[dict, Sequence[dict]]] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(neck)
+        self.decode_head = MODELS.build(decode_head)
+        self.align_corners = self.decode_head.align_corners
+        self.num_classes = self.decode_head.num_classes
+        self.out_channels = self.decode_head.out_channels
+        if isinstance(auxiliary_loss, dict):
+            auxiliary_loss = [auxiliary_loss]
+        self.auxiliary_loss = nn.ModuleList(
+            [MODELS.build(cfg) for cfg in auxiliary_loss or []])
+        self.train_cfg = train_cfg
+        self.test_cfg = test_cfg
+
+    def forward(self,
+                inputs: Tensor,
+                audio: Optional[Tensor] = None,
+                data_samples: OptSampleList = None,
+                mode: str = 'tensor'):
+        if audio is None:
+            raise ValueError('AVSSegmentor needs the audio of the frames')
+        if mode == 'loss':
+            return self.loss(inputs, data_samples, audio)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples, audio)
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples, audio)
+        raise RuntimeError(f'Invalid mode "{mode}"')
+
+    def extract_feat(self, inputs: Tensor,
+                     audio: Tensor) -> Tuple[List[Tensor], list, Tensor]:
+        """Fused features, per-level aligned audio and audio features."""
+        visual, audio_feat = self.backbone(inputs, audio)
+        fused, level_audio = self.neck(visual, audio_feat, audio.shape[1])
+        return fused, level_audio, audio_feat
+
+    def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict],
+                      audio: Tensor) -> Tensor:
+        """Logits resized to the input size, ``(B*T, 1, H, W)``."""
+        fused, _, audio_feat = self.extract_feat(inputs, audio)
+        logits = self.decode_head(fused, audio_feat)
+        return self.decode_head.predict_by_feat(logits, batch_img_metas)
+
+    def loss(self, inputs: Tensor, data_samples: SampleList,
+             audio: Tensor) -> Dict[str, Tensor]:
+        fused, level_audio, audio_feat = self.extract_feat(inputs, audio)
+        logits = self.decode_head(fused, audio_feat)
+        losses = self.decode_head.loss_by_feat(logits, data_samples)
+        for aux in self.auxiliary_loss:
+            losses[aux.loss_name] = aux(logits, fused, level_audio)
+        return losses
+
+    def predict(self, inputs: Tensor, data_samples: OptSampleList,
+                audio: Tensor) -> SampleList:
+        metas = [s.metainfo for s in data_samples] if data_samples else [
+            dict(img_shape=inputs.shape[2:], ori_shape=inputs.shape[2:])
+        ] * inputs.shape[0]
+        logits = self.encode_decode(inputs, metas, audio)
+        return self.postprocess_result(logits, data_samples)
+
+    def _forward(self, inputs: Tensor, data_samples: OptSampleList,
+                 audio: Tensor) -> Tensor:
+        fused, _, audio_feat = self.extract_feat(inputs, audio)
+        return self.decode_head(fused, audio_feat)

@@ -1,0 +1,47 @@
+import pytest
+import torch
+from mmseg.registry import MODELS
+
+import mmavs.models  # noqa: F401
+
+VISUAL = dict(type='ResNet', depth=18, base_channels=8, out_indices=(0, 1, 2, 3))
+
+
+def build(**kwargs):
+    torch.manual_seed(0)
+    return MODELS.build(dict(type='AudioVisualBackbone', visual=VISUAL,
+                             **kwargs))
+
+
+def test_outputs_per_frame():
+    backbone = build()
+    visual, audio = backbone(torch.randn(4, 3, 64, 64),
+                             torch.randn(2, 2, 1, 96, 64))
+    assert [v.shape[1:] for v in visual] == [(8, 16, 16), (16, 8, 8),
+                                             (32, 4, 4), (64, 2, 2)]
+    assert audio.shape == (4, 128) and (audio >= 0).all()
+
+
+def test_audio_must_match_frames():
+    with pytest.raises(ValueError, match='does not match 4 frames'):
+        build()(torch.randn(4, 3, 64, 64), torch.randn(1, 2, 1, 96, 64))
+
+
+def test_audio_cache_gives_same_features_and_skips_the_encoder():
+    plain, cached = build(), build(cache_audio=True)
+    cached.load_state_dict(plain.state_dict())
+    calls = []
+    cached.audio.register_forward_hook(lambda m, i, o: calls.append(len(o)))
+    examples = torch.randn(3, 1, 96, 64)
+    batch = torch.cat([examples, examples[:1]])  # a repeat inside the batch
+    expected = plain.encode_audio(batch)
+    assert torch.allclose(cached.encode_audio(batch), expected)
+    assert torch.allclose(cached.encode_audio(batch.flip(0)),
+                          expected.flip(0))
+    assert calls == [3]  # only the first call ran VGGish, on 3 examples
+    assert 'audio_cache' not in str(list(cached.state_dict()))
+
+
+def test_audio_cache_needs_a_frozen_encoder():
+    with pytest.raises(ValueError, match='frozen audio encoder'):
+        build(audio=dict(type='VGGish', frozen=False), cache_audio=True)
