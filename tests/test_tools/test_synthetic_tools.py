@@ -36,3 +36,24 @@ def test_synthetic_baselines_main_job(tmp_path):
                   if line.startswith('all objects')]
     ms3_miou = float(everything[1].split()[2])
     assert ms3_miou <= 0.6
+
+
+def test_main_job_trains_and_tests_true_and_shuffled_audio(tmp_path):
+    data = tmp_path / 'syn'
+    synthetic = {'size': 32, 'num_frames': 2, 's4_clips.train': 0,
+                 's4_clips.val': 0, 's4_clips.test': 0, 'ms3_clips.train': 4,
+                 'ms3_clips.val': 2, 'ms3_clips.test': 4}
+    options = ['train_cfg.max_epochs=1', 'model.backbone.visual.base_channels=8',
+               'model.neck.in_channels=[8,16,32,64]']
+    for loader in ('train', 'val', 'test'):
+        dataset = f'{loader}_dataloader.dataset'
+        options += [f'{dataset}.data_root={data}', f'{dataset}.num_frames=2']
+        options += [f'{dataset}.synthetic.{k}={v}'
+                    for k, v in synthetic.items()]
+    out = run('tools/misc/main_job.py', '--work-root', str(tmp_path / 'w'),
+              '--cfg-options', *options)
+    row = [line for line in out.splitlines()
+           if line.startswith('tpavi_r18_1xb4-20e_synthetic-ms3-64x64')]
+    assert len(row) == 1
+    values = [float(v) for v in row[0].split()[1:]]
+    assert len(values) == 5 and all(0 <= v <= 1 for v in values[1:])
