@@ -31,8 +31,8 @@ def test_four_tpavi_configs_exist():
 @pytest.mark.parametrize('config', TPAVI_CONFIGS, ids=osp.basename)
 def test_recipe(config):
     cfg = Config.fromfile(config)
-    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-4,
-                                                weight_decay=0.0)
+    assert cfg.optim_wrapper.optimizer == dict(
+        type='Adam', lr=1e-4, weight_decay=0.0)
     assert cfg.train_dataloader.batch_size == 4
     assert cfg.train_cfg.max_epochs == (15 if '_s4-' in config else 30)
     assert cfg.train_cfg.val_interval == 1

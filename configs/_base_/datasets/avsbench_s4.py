@@ -17,22 +17,11 @@ train_dataloader = dict(
         type=dataset_type, data_root=data_root, split='train',
         pipeline=clip_pipeline))
 val_dataloader = dict(
-    batch_size=4,
-    num_workers=4,
-    persistent_workers=True,
+    train_dataloader,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='avs_collate'),
-    dataset=dict(
-        type=dataset_type, data_root=data_root, split='val',
-        pipeline=clip_pipeline, test_mode=True))
+    dataset=dict(train_dataloader['dataset'], split='val', test_mode=True))
 test_dataloader = dict(
-    batch_size=4,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='avs_collate'),
-    dataset=dict(
-        type=dataset_type, data_root=data_root, split='test',
-        pipeline=clip_pipeline, test_mode=True))
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], split='test'))
 val_evaluator = dict(type='AVSMetric')
 test_evaluator = val_evaluator

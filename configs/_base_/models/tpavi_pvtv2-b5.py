@@ -21,7 +21,9 @@ model = dict(
             drop_rate=0.0,
             attn_drop_rate=0.0,
             drop_path_rate=0.1,
-            init_cfg=dict(type='Pretrained',
+            # The official file as downloaded; its PVTv2 names are converted
+            # to MiT's at load time and every tensor must load.
+            init_cfg=dict(type='PretrainedPVTv2',
                           checkpoint='pretrained/pvt_v2_b5.pth')),
         audio=dict(
             type='VGGish',

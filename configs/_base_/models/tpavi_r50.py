@@ -12,6 +12,9 @@ model = dict(
             style='pytorch',
             norm_cfg=dict(type='BN', requires_grad=True),
             norm_eval=False,
-            init_cfg=dict(type='Pretrained',
-                          checkpoint='pretrained/resnet50-19c8e357.pth'))),
+            # torchvision's file: same names as mmseg's ResNet; its ImageNet
+            # classifier fc.* is dropped, everything else must load.
+            init_cfg=dict(type='StrictPretrained',
+                          checkpoint='pretrained/resnet50-19c8e357.pth',
+                          drop_prefixes=['fc.']))),
     neck=dict(in_channels=[256, 512, 1024, 2048]))

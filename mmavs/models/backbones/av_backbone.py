@@ -8,8 +8,11 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ..utils import STRICT_INIT_TYPES, check_pretrained_layout
 
 PRETRAINED_DOC = 'docs/en/pretrained_weights.md'
+# init_cfg types whose ``checkpoint`` file must exist when the model is built.
+PRETRAINED_INIT_TYPES = ('Pretrained', ) + STRICT_INIT_TYPES
 
 
 def check_pretrained_files(cfg: dict, key: str) -> None:
@@ -21,8 +24,8 @@ def check_pretrained_files(cfg: dict, key: str) -> None:
     """
     init_cfgs = cfg.get('init_cfg') or []
     for init in init_cfgs if isinstance(init_cfgs, list) else [init_cfgs]:
-        path = init.get('checkpoint') if init.get('type') == 'Pretrained' \
-            else None
+        path = init.get('checkpoint') \
+            if init.get('type') in PRETRAINED_INIT_TYPES else None
         if path and '://' not in path and not osp.isfile(path):
             raise FileNotFoundError(
                 f'pretrained weights not found: {path} (from {key}.init_cfg). '
@@ -63,6 +66,9 @@ class AudioVisualBackbone(BaseModule):
         check_pretrained_files(audio, 'model.backbone.audio')
         self.visual = MODELS.build(visual)
         self.audio = MODELS.build(audio)
+        # A file of the wrong layout fails here, not at init_weights.
+        check_pretrained_layout(self.visual, visual, 'model.backbone.visual')
+        check_pretrained_layout(self.audio, audio, 'model.backbone.audio')
         if cache_audio and any(p.requires_grad
                                for p in self.audio.parameters()):
             raise ValueError('cache_audio needs a frozen audio encoder')

@@ -145,17 +145,21 @@ def _check_state_dict(state: Mapping[str, Tensor],
         'for where to get the file and where to put it.')
 
 
-def load_vggish_weights(model: nn.Module, path: str, prefix: str = '') -> None:
-    """Load torchvggish weights into ``model`` after an exact layout check.
+def read_vggish_weights(model: nn.Module, path: str,
+                        prefix: str = '') -> Dict[str, Tensor]:
+    """Read torchvggish weights and check them against ``model``'s layout.
 
     The file is read with :func:`mmavs.utils.safe_torch_load` (tensors only,
-    no code execution) onto the CPU and then copied with strict key matching.
+    no code execution) onto the CPU.
 
     Args:
         model: A :class:`VGGish` (or any module with the same state dict).
         path: Path of ``vggish-10086976.pth`` or a checkpoint holding its
             tensors under ``prefix``.
         prefix: Key prefix to select and strip, e.g. ``'vggish.'``.
+
+    Returns:
+        The tensors, named exactly as ``model.state_dict()``.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -170,7 +174,17 @@ def load_vggish_weights(model: nn.Module, path: str, prefix: str = '') -> None:
     loaded = safe_torch_load(path, map_location='cpu')
     state = _extract_state_dict(loaded, path, prefix)
     _check_state_dict(state, model.state_dict(), path)
-    model.load_state_dict(state, strict=True)
+    return state
+
+
+def load_vggish_weights(model: nn.Module, path: str, prefix: str = '') -> None:
+    """Load torchvggish weights into ``model`` after an exact layout check.
+
+    See :func:`read_vggish_weights` for the arguments and errors; the
+    tensors are then copied with strict key matching.
+    """
+    model.load_state_dict(read_vggish_weights(model, path, prefix),
+                          strict=True)
 
 
 @MODELS.register_module()
@@ -208,6 +222,16 @@ class VGGish(BaseModule):
         if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
             return cfg
         return None
+
+    def check_pretrained_file(self) -> None:
+        """Check a ``Pretrained`` init file's layout now, without loading.
+
+        :class:`AudioVisualBackbone` calls this at build time so that a wrong
+        file fails before any data is read.
+        """
+        cfg = self._pretrained_cfg()
+        if cfg is not None:
+            read_vggish_weights(self, cfg['checkpoint'], cfg.get('prefix', ''))
 
     def init_weights(self) -> None:
         """Load pretrained weights strictly, or use BaseModule's init."""

@@ -1,3 +1,4 @@
 from .av_matching_loss import AVMatchingLoss
+from .contrastive_loss import ContrastiveLoss
 
-__all__ = ['AVMatchingLoss']
+__all__ = ['AVMatchingLoss', 'ContrastiveLoss']

@@ -7,7 +7,6 @@ matrix (``N = T*H*W``) is never built.
 """
 from typing import List, Optional, Sequence, Tuple
 
-import torch
 import torch.nn as nn
 from mmengine.model import BaseModule, ModuleDict, ModuleList
 from torch import Tensor

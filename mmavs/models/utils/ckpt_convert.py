@@ -136,6 +136,28 @@ def _merge_qkv(pending: Mapping[str, Mapping[str, object]],
         result.state_dict[target] = torch.cat([parts['q'], parts['kv']], 0)
 
 
+def _convert_pvt_key(key: str,
+                     value: Tensor) -> Optional[Tuple[str, Tensor]]:
+    """MiT name (and tensor) of one PVTv2 key other than q / kv, or None."""
+    match = _PVT_PATCH_EMBED.match(key)
+    if match:
+        stage, part, rest = match.groups()
+        part = 'projection' if part == 'proj' else 'norm'
+        return f'layers.{int(stage) - 1}.0.{part}.{rest}', value
+    match = _PVT_STAGE_NORM.match(key)
+    if match:
+        stage, rest = match.groups()
+        return f'layers.{int(stage) - 1}.2.{rest}', value
+    match = _PVT_BLOCK.match(key)
+    if match:
+        stage, index, rest = match.groups()
+        converted = _convert_pvt_block_key(rest, value)
+        if converted is not None:
+            return (f'layers.{int(stage) - 1}.1.{index}.{converted[0]}',
+                    converted[1])
+    return None
+
+
 def pvtv2_to_mit(state: Mapping[str, Tensor],
                  drop_prefixes: Sequence[str] = ('head.', )
                  ) -> ConversionResult:
@@ -157,34 +179,20 @@ def pvtv2_to_mit(state: Mapping[str, Tensor],
         if key.startswith(tuple(drop_prefixes)):
             result.dropped.append(key)
             continue
-        match = _PVT_PATCH_EMBED.match(key)
-        if match:
-            stage, part, rest = match.groups()
-            part = 'projection' if part == 'proj' else 'norm'
-            result.state_dict[
-                f'layers.{int(stage) - 1}.0.{part}.{rest}'] = value
+        block = _PVT_BLOCK.match(key)
+        qkv = _PVT_QKV.match(block.group(3)) if block else None
+        if qkv:
+            stage, index = int(block.group(1)) - 1, block.group(2)
+            name, kind = qkv.groups()
+            slot = pending.setdefault(
+                f'layers.{stage}.1.{index}.attn.attn.in_proj_{kind}', {})
+            slot[name], slot[name + '_src'] = value, key
             continue
-        match = _PVT_STAGE_NORM.match(key)
-        if match:
-            stage, rest = match.groups()
-            result.state_dict[f'layers.{int(stage) - 1}.2.{rest}'] = value
-            continue
-        match = _PVT_BLOCK.match(key)
-        if match:
-            stage, index, rest = match.groups()
-            block = f'layers.{int(stage) - 1}.1.{index}.'
-            qkv = _PVT_QKV.match(rest)
-            if qkv:
-                name, kind = qkv.groups()
-                slot = pending.setdefault(
-                    f'{block}attn.attn.in_proj_{kind}', {})
-                slot[name], slot[name + '_src'] = value, key
-                continue
-            converted = _convert_pvt_block_key(rest, value)
-            if converted is not None:
-                result.state_dict[block + converted[0]] = converted[1]
-                continue
-        result.unknown.append(key)
+        converted = _convert_pvt_key(key, value)
+        if converted is None:
+            result.unknown.append(key)
+        else:
+            result.state_dict[converted[0]] = converted[1]
     _merge_qkv(pending, result)
     return result
 

@@ -1,0 +1,376 @@
+"""Run an AVS model on a video file, or on frames plus their audio.
+
+Data flow::
+
+    video file ── iter_sampled_frames ─► frames (H, W, 3) RGB, one per 1/fps s
+               └─ read_audio → mono 16 kHz ─► one VGGish example per frame,
+                                              from the frame's interval start
+    frames ─ resize to frame_size, BGR ─┐
+    examples (T, 1, 96, 64) ────────────┴─ PackAVSInputs → avs_collate
+        → model.test_step (B clips of T frames, the last clip padded)
+        → per frame: probability (H, W) and mask (H, W) at the frame's size
+
+The model sees clips of ``clip_length`` frames, as in training (TPAVI attends
+across a clip's frames); the last clip is padded by repeating its last frame
+and audio example, and the padded frames' outputs are dropped.
+"""
+import inspect
+from dataclasses import dataclass
+from typing import (Dict, Iterable, Iterator, List, Optional, Sequence,
+                    Tuple, Union)
+
+import mmcv
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+from mmseg.registry import MODELS
+
+from mmavs.datasets.avsbench import AVSBenchDataset
+from mmavs.datasets.collate import avs_collate
+from mmavs.datasets.synthetic_avsbench import make_synthetic_avsbench
+from mmavs.datasets.transforms import PackAVSInputs
+from mmavs.datasets.transforms.loading import read_image
+from mmavs.datasets.vggish_logmel import (EXAMPLE_SHAPE, SAMPLE_RATE,
+                                          to_mono_16k, waveform_to_examples)
+from .video_io import (EXAMPLE_SAMPLES, MIN_AUDIO_SECONDS, VideoReadError,
+                       iter_sampled_frames, probe_video, read_audio)
+
+DEFAULT_FRAME_SIZE = 224  # AVSBench stores and trains on 224x224 frames
+DEFAULT_CLIP_LENGTH = 5  # AVSBench clips are 5 s, one frame per second
+
+ImageInput = Union[str, np.ndarray]
+
+
+@dataclass
+class FramePrediction:
+    """The model's output for one frame.
+
+    Attributes:
+        index: Position of the frame in the input.
+        time: Seconds from the start (``index / fps`` for frame input).
+        image: ``(H, W, 3)`` uint8 RGB frame as given or decoded.
+        prob: ``(H, W)`` float32 probability that a pixel sounds.
+        mask: ``(H, W)`` uint8, 1 where ``prob`` exceeds the model's
+            threshold (``pred_sem_seg``).
+    """
+    index: int
+    time: float
+    image: np.ndarray
+    prob: np.ndarray
+    mask: np.ndarray
+
+
+def _test_dataset_cfg(cfg: Config) -> dict:
+    loader = cfg.get('test_dataloader') or {}
+    return loader.get('dataset') or {}
+
+
+def default_frame_size(cfg: Config) -> Tuple[int, int]:
+    """The frame size the model expects, ``(H, W)``, read from the config.
+
+    The test data of a config is not resized by its pipeline (AVSBench stores
+    224x224 frames), so the size is that of the test data: the ``size`` of a
+    synthetic test dataset, else the ``scale`` of a ``Resize`` in the test
+    pipeline, else 224.
+    """
+    dataset = _test_dataset_cfg(cfg)
+    synthetic = dataset.get('synthetic')
+    if synthetic is not None:
+        size = synthetic.get('size', inspect.signature(
+            make_synthetic_avsbench).parameters['size'].default)
+        return int(size), int(size)
+    for step in dataset.get('pipeline') or []:
+        if step.get('type') == 'Resize' and step.get('scale'):
+            scale = step['scale']  # mmcv's (w, h)
+            return (int(scale), ) * 2 if isinstance(scale, int) else \
+                (int(scale[1]), int(scale[0]))
+    return DEFAULT_FRAME_SIZE, DEFAULT_FRAME_SIZE
+
+
+def default_clip_length(cfg: Config) -> int:
+    """Frames per clip of the config's test data (5 for AVSBench)."""
+    dataset = _test_dataset_cfg(cfg)
+    if dataset.get('num_frames'):
+        return int(dataset['num_frames'])
+    synthetic = dataset.get('synthetic') or {}
+    return int(synthetic.get('num_frames') or DEFAULT_CLIP_LENGTH)
+
+
+def check_device(device: str) -> None:
+    """Fail early, with a clear message, on an unavailable CUDA device."""
+    if device.startswith('cuda') and not torch.cuda.is_available():
+        raise ValueError(f'device "{device}" requested but CUDA is not '
+                         'available; use device="cpu"')
+
+
+def init_avs_model(cfg: Config,
+                   checkpoint: Optional[str] = None,
+                   device: str = 'cpu') -> torch.nn.Module:
+    """Build the config's model, load a checkpoint, move it to ``device``.
+
+    Without a checkpoint the model keeps its config's initialisation
+    (random weights unless the config names pretrained files).
+    """
+    check_device(device)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model_cfg = cfg.model.copy()
+    model_cfg.pop('train_cfg', None)
+    model = MODELS.build(model_cfg)
+    if checkpoint is None:
+        model.init_weights()
+    else:
+        load_checkpoint(model, checkpoint, map_location=device)
+    if device == 'cpu':
+        model = revert_sync_batchnorm(model)  # SyncBN cannot run on CPU
+    model.cfg = cfg
+    model.dataset_meta = dict(AVSBenchDataset.METAINFO)
+    return model.to(device).eval()
+
+
+def frame_audio_examples(samples: np.ndarray,
+                         starts: Sequence[float]) -> np.ndarray:
+    """One VGGish example per frame, read from the frame's start time.
+
+    Args:
+        samples: Mono 16 kHz waveform ``(S,)``.
+        starts: Start of each frame's second, in seconds. A window that
+            would run past the end is moved back to end with the audio.
+
+    Returns:
+        np.ndarray: ``(N, 1, 96, 64)`` float32.
+    """
+    if samples.shape[0] < EXAMPLE_SAMPLES:
+        raise VideoReadError(
+            f'{samples.shape[0] / SAMPLE_RATE:.2f} s of audio is shorter '
+            f'than one second: one frame needs {MIN_AUDIO_SECONDS:.3f} s')
+    last = samples.shape[0] - EXAMPLE_SAMPLES
+    examples = []
+    for start in starts:
+        begin = min(max(int(round(start * SAMPLE_RATE)), 0), last)
+        examples.append(waveform_to_examples(
+            samples[begin:begin + EXAMPLE_SAMPLES], SAMPLE_RATE))
+    return np.concatenate(examples) if examples else \
+        np.zeros((0, ) + EXAMPLE_SHAPE, np.float32)
+
+
+class AVSInferencer:
+    """Segment the sounding objects of a video, or of frames with audio.
+
+    Example::
+
+        >>> inferencer = AVSInferencer(
+        ...     'configs/tpavi/tpavi_r50_1xb4-30e_ms3-224x224.py', 'ckpt.pth')
+        >>> result = inferencer('my_video.mp4')
+        >>> result['masks'].shape   # (N, H, W): one frame per second
+        >>> result = inferencer(frames, audio=wave, sample_rate=44100)
+
+    Args:
+        config: Config file path or :class:`Config`.
+        checkpoint: Checkpoint path; ``None`` keeps the initial weights.
+        device: ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+        frame_size: ``H`` or ``(H, W)`` the model's frames are resized to;
+            default :func:`default_frame_size` (the config's test frame size,
+            else 224). Probabilities come back at each frame's own size.
+        clip_length: Frames per model clip (``T``); default: the config's
+            test ``num_frames``, else 5.
+        fps: Frames sampled per second of video, and the spacing of frames
+            given with a waveform. 1 as in AVSBench.
+        batch_size: Clips per forward pass.
+        cfg_options: Overrides merged into the config.
+    """
+
+    def __init__(self,
+                 config: Union[str, Config],
+                 checkpoint: Optional[str] = None,
+                 device: str = 'cpu',
+                 frame_size: Optional[Union[int, Tuple[int, int]]] = None,
+                 clip_length: Optional[int] = None,
+                 fps: float = 1.0,
+                 batch_size: int = 1,
+                 cfg_options: Optional[dict] = None) -> None:
+        cfg = config.copy() if isinstance(config, Config) else \
+            Config.fromfile(config)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+        if isinstance(frame_size, int):
+            frame_size = (frame_size, frame_size)
+        self.frame_size = tuple(frame_size or default_frame_size(cfg))
+        self.clip_length = int(clip_length or default_clip_length(cfg))
+        if fps <= 0 or batch_size < 1 or self.clip_length < 1:
+            raise ValueError('fps, batch_size and clip_length must be '
+                             'positive')
+        self.fps = float(fps)
+        self.batch_size = batch_size
+        self.device = device
+        self.cfg = cfg
+        self.model = init_avs_model(cfg, checkpoint, device)
+        self.packer = PackAVSInputs()
+
+    def __call__(self,
+                 inputs: Union[str, Sequence[ImageInput]],
+                 audio: Optional[np.ndarray] = None,
+                 sample_rate: Optional[int] = None,
+                 channel_order: str = 'rgb') -> Dict[str, np.ndarray]:
+        """Predict every frame and stack the results.
+
+        Args:
+            inputs: A video file (its own audio is used), or N frames: image
+                files or ``(H, W, 3)`` uint8 arrays of one size.
+            audio: For frames only: ``(N, 1, 96, 64)`` VGGish log-mel
+                examples, one per frame, or a waveform ``(S,)`` /
+                ``(S, channels)`` with ``sample_rate``, of which frame ``k``
+                hears the second from ``k / fps``.
+            sample_rate: Sample rate of a waveform.
+            channel_order: ``'rgb'`` or ``'bgr'``, of array frames.
+
+        Returns:
+            dict: ``probs`` ``(N, H, W)`` float32, ``masks`` ``(N, H, W)``
+            uint8 in {0, 1}, ``times`` ``(N,)`` seconds.
+        """
+        if isinstance(inputs, str):
+            if audio is not None:
+                raise ValueError('a video is segmented with its own audio; '
+                                 'pass frames to use other audio')
+            frames = self.iter_video(inputs)
+        else:
+            frames = self.iter_frames(inputs, audio, sample_rate,
+                                      channel_order)
+        outputs = list(frames)
+        if not outputs:
+            raise ValueError('no frame to segment')
+        return dict(
+            probs=np.stack([f.prob for f in outputs]),
+            masks=np.stack([f.mask for f in outputs]),
+            times=np.array([f.time for f in outputs]))
+
+    def iter_video(self, path: str) -> Iterator[FramePrediction]:
+        """Predict the frames of a video, sampled at ``fps``, as they come.
+
+        Raises:
+            VideoReadError: No audio track, under one second, unreadable.
+        """
+        probe_video(path)
+        wave, rate, audio_offset = read_audio(path)
+        samples = to_mono_16k(wave, rate)
+
+        def items():
+            for frame in iter_sampled_frames(path, self.fps):
+                example = frame_audio_examples(
+                    samples, [frame.start - audio_offset])[0]
+                yield frame.image, example, frame.time, None
+
+        return self.predict_stream(items())
+
+    def iter_frames(self,
+                    frames: Sequence[ImageInput],
+                    audio: np.ndarray,
+                    sample_rate: Optional[int] = None,
+                    channel_order: str = 'rgb') -> Iterator[FramePrediction]:
+        """Predict frames given with their audio; see :meth:`__call__`."""
+        if audio is None:
+            raise ValueError('frames need their audio: log-mel examples '
+                             '(N, 1, 96, 64) or a waveform and sample_rate')
+        if channel_order not in ('rgb', 'bgr'):
+            raise ValueError(f'channel_order must be "rgb" or "bgr", got '
+                             f'{channel_order}')
+        audio = np.asarray(audio)
+        starts = [k / self.fps for k in range(len(frames))]
+        if audio.ndim == 4:
+            if audio.shape[1:] != EXAMPLE_SHAPE or len(audio) != len(frames):
+                raise ValueError(
+                    f'log-mel audio must be ({len(frames)}, 1, 96, 64), one '
+                    f'example per frame; got {audio.shape}')
+            examples = audio.astype(np.float32)
+        else:
+            if sample_rate is None:
+                raise ValueError('a waveform needs its sample_rate')
+            examples = frame_audio_examples(
+                to_mono_16k(audio, sample_rate), starts)
+
+        def items():
+            for frame, example, start in zip(frames, examples, starts):
+                path = frame if isinstance(frame, str) else None
+                image = read_image(path, 'RGB', 'frame') if path else \
+                    np.asarray(frame)
+                if channel_order == 'bgr' and path is None:
+                    image = image[..., ::-1]
+                yield image, example, start, path
+
+        return self.predict_stream(items())
+
+    def predict_stream(
+        self, items: Iterable[Tuple[np.ndarray, np.ndarray, float,
+                                    Optional[str]]]
+    ) -> Iterator[FramePrediction]:
+        """Predict ``(image RGB, example (1, 96, 64), time, path)`` items.
+
+        Items are grouped into clips of ``clip_length`` and batches of
+        ``batch_size`` clips; results are yielded in input order.
+        """
+        clip: List[tuple] = []
+        batch: List[List[tuple]] = []
+        index = 0
+        for item in items:
+            clip.append(item)
+            if len(clip) == self.clip_length:
+                batch.append(clip)
+                clip = []
+            if len(batch) == self.batch_size:
+                yield from self._predict_batch(batch, index)
+                index += sum(len(c) for c in batch)
+                batch = []
+        if clip:
+            batch.append(clip)
+        if batch:
+            yield from self._predict_batch(batch, index)
+
+    def _predict_batch(self, clips: List[List[tuple]],
+                       first_index: int) -> Iterator[FramePrediction]:
+        packed = [self._pack_clip(clip, first_index + b * self.clip_length)
+                  for b, clip in enumerate(clips)]
+        with torch.no_grad():
+            samples = self.model.test_step(avs_collate(packed))
+        index = first_index
+        for b, clip in enumerate(clips):
+            # The padded frames of a short last clip are dropped here.
+            for t, (image, _, time, _) in enumerate(clip):
+                sample = samples[b * self.clip_length + t]
+                yield FramePrediction(
+                    index=index,
+                    time=float(time),
+                    image=image,
+                    prob=sample.seg_logits.data[0].float().cpu().numpy(),
+                    mask=sample.pred_sem_seg.data[0].cpu().numpy().astype(
+                        np.uint8))
+                index += 1
+
+    def _pack_clip(self, clip: List[tuple], first_index: int) -> dict:
+        """One clip through :class:`PackAVSInputs`, padded to T frames."""
+        shapes = {item[0].shape for item in clip}
+        if len(shapes) != 1 or len(next(iter(shapes))) != 3:
+            raise ValueError(f'frames must be (H, W, 3) arrays of one size, '
+                             f'got shapes {sorted(shapes)}')
+        clip = clip + [clip[-1]] * (self.clip_length - len(clip))
+        images = [self._model_frame(item[0]) for item in clip]
+        return self.packer(dict(
+            imgs=images,
+            audio=np.stack([item[1] for item in clip]).astype(np.float32),
+            frame_paths=[item[3] for item in clip],
+            clip_name=f'frames_{first_index:05d}',
+            num_frames=self.clip_length,
+            sample_idx=first_index // self.clip_length,
+            ori_shape=clip[0][0].shape[:2],
+            img_shape=self.frame_size))
+
+    def _model_frame(self, image: np.ndarray) -> np.ndarray:
+        """Resize an RGB frame to ``frame_size`` and turn it to BGR."""
+        if image.dtype != np.uint8:
+            raise ValueError(f'frames must be uint8, got {image.dtype}')
+        if image.shape[:2] != self.frame_size:
+            height, width = self.frame_size
+            image = mmcv.imresize(image, (width, height),
+                                  interpolation='bilinear')
+        return np.ascontiguousarray(image[..., ::-1])

@@ -1,0 +1,22 @@
+import importlib.util
+import os.path as osp
+
+from mmavs.apis.video_io import probe_video
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def test_cli_writes_the_video_it_describes(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location(
+        'mmavs_make_synthetic_video',
+        osp.join(ROOT, 'tools', 'misc', 'make_synthetic_video.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out = str(tmp_path / 'v.mkv')
+    tool.main([out, '--seconds', '2', '--fps', '10', '--size', '32',
+               '--sample-rate', '16000', '--channels', '1'])
+    info = probe_video(out)
+    assert (info.width, info.sample_rate, info.channels) == (32, 16000, 1)
+    printed = capsys.readouterr().out
+    assert printed.startswith(f'wrote {out}: 2 s, 20 frames')
+    assert '  1: ' in printed
