@@ -21,6 +21,7 @@ from mmseg.registry import MODELS
 from torch import Tensor, nn
 
 from mmavs.utils import safe_torch_load
+from ..utils.weight_init import layout_problems
 
 # Channel widths of the convolutions; 'M' marks a 2x2 max-pool.
 VGGISH_CONV_CFG: Sequence[Union[int, str]] = (
@@ -31,8 +32,6 @@ VGGISH_INPUT_SHAPE = (1, 96, 64)
 VGGISH_FEATURE_SHAPE = (512, 6, 4)
 VGGISH_EMBED_DIMS = 128
 WEIGHTS_DOC = 'docs/en/pretrained_weights.md'
-# How many offending keys an error message lists before it cuts off.
-_MAX_KEYS_IN_MESSAGE = 5
 
 
 def _make_features(cfg: Sequence[Union[int, str]],
@@ -75,14 +74,6 @@ def _make_embeddings(in_features: int, hidden: int = 4096,
         nn.Linear(hidden, out_features), nn.ReLU(inplace=True))
 
 
-def _list_keys(keys: Sequence[str]) -> str:
-    """Sorted keys for an error message, cut after a few."""
-    keys = sorted(keys)
-    shown = ', '.join(keys[:_MAX_KEYS_IN_MESSAGE])
-    more = len(keys) - _MAX_KEYS_IN_MESSAGE
-    return shown + (f' (and {more} more)' if more > 0 else '')
-
-
 def _extract_state_dict(loaded: object, path: str,
                         prefix: str) -> Dict[str, Tensor]:
     """Pick the VGGish tensors out of a loaded weight file.
@@ -123,22 +114,9 @@ def _check_state_dict(state: Mapping[str, Tensor],
             message names the file, the first few offending keys and
             :data:`WEIGHTS_DOC`.
     """
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    wrong_shape = [
-        f'{k}: file {tuple(state[k].shape)} vs model '
-        f'{tuple(expected[k].shape)}' for k in expected
-        if k in state and state[k].shape != expected[k].shape
-    ]
-    if not (missing or unexpected or wrong_shape):
+    problems = layout_problems(state, expected)
+    if not problems:
         return
-    problems = []
-    if missing:
-        problems.append(f'missing keys: {_list_keys(missing)}')
-    if unexpected:
-        problems.append(f'unexpected keys: {_list_keys(unexpected)}')
-    if wrong_shape:
-        problems.append(f'shape mismatch: {_list_keys(wrong_shape)}')
     raise ValueError(
         f'{path} is not a VGGish weight file in the torchvggish layout '
         f'(vggish-10086976.pth); {"; ".join(problems)}. See {WEIGHTS_DOC} '
