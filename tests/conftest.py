@@ -1,5 +1,7 @@
 """Shared fixtures: a miniature AVSBench tree in the released layout, and
 --cfg-options that shrink a real config to run on it in seconds."""
+import os.path as osp
+
 import pytest
 
 from mmavs.datasets.synthetic_avsbench import make_synthetic_avsbench
@@ -62,13 +64,20 @@ def data_options(root):
 
 def small_model_options(config):
     """Shrink a TPAVI / DiffusionAVS config's model to a few thousand weights."""
-    backbone = 'pvtv2-b5' if 'pvtv2-b5' in config else 'r50'
-    return SHRINK[backbone] + [
+    backbone = 'pvtv2-b5' if 'pvt' in osp.basename(config) else 'r50'
+    options = SHRINK[backbone] + [
         'model.backbone.visual.init_cfg=None',
         'model.backbone.audio.init_cfg=None',
         'model.neck.channels=16', 'model.decode_head.channels=16',
         'model.decode_head.in_channels=[16,16,16,16]'
     ]
+    if 'diffavs' in osp.basename(config) or osp.basename(config) in (
+            'pvt_s4.py', 'pvt_ms3.py', 'r50_s4.py', 'r50_ms3.py'):
+        # The fusion neck sits inside the latent neck.
+        options = [o.replace('model.neck.in_channels',
+                             'model.neck.fusion.in_channels')
+                   for o in options] + ['model.neck.fusion.channels=16']
+    return options
 
 
 # Inference tests: the synthetic TPAVI config with a narrow ResNet-18, random

@@ -1,10 +1,13 @@
 """The audio-visual segmentor: backbone, fusion neck, decode head."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+import torch
+from mmengine.structures import PixelData
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.registry import MODELS
 from mmseg.utils import OptSampleList, SampleList
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 
 @MODELS.register_module()
@@ -81,38 +84,89 @@ class AVSSegmentor(BaseSegmentor):
             return self._forward(inputs, data_samples, audio)
         raise RuntimeError(f'Invalid mode "{mode}"')
 
-    def extract_feat(self, inputs: Tensor,
-                     audio: Tensor) -> Tuple[List[Tensor], list, Tensor]:
-        """Fused features, per-level aligned audio and audio features."""
+    def extract_feat(self, inputs: Tensor, audio: Tensor,
+                     data_samples: OptSampleList = None,
+                     sample_index: int = 0) -> Tuple[List[Tensor], list,
+                                                     Tensor]:
+        """Fused features, per-level aligned audio and audio features.
+
+        A latent neck (one with a ``loss`` method, e.g.
+        ``LatentDiffusionNeck``) also sees the frames and samples its latent
+        with noise seeded by each frame's clip and frame index.
+        """
         visual, audio_feat = self.backbone(inputs, audio)
-        fused, level_audio = self.neck(visual, audio_feat, audio.shape[1])
+        if not self.with_latent_neck:
+            fused, level_audio = self.neck(visual, audio_feat, audio.shape[1])
+            return fused, level_audio, audio_feat
+        fused, level_audio = self.neck.predict(
+            visual, audio_feat, audio.shape[1], inputs,
+            self._noise_seeds(data_samples, inputs.shape[0]), sample_index)
         return fused, level_audio, audio_feat
 
+    @property
+    def with_latent_neck(self) -> bool:
+        return hasattr(self.neck, 'loss')
+
+    @staticmethod
+    def _noise_seeds(data_samples: OptSampleList, num: int) -> List[int]:
+        """Per-frame seeds that do not depend on how frames are batched."""
+        if not data_samples:
+            return list(range(num))
+        return [
+            int(s.metainfo.get('clip_index', i)) * 1000 +
+            int(s.metainfo.get('frame_index', 0))
+            for i, s in enumerate(data_samples)
+        ]
+
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict],
-                      audio: Tensor) -> Tensor:
+                      audio: Tensor, data_samples: OptSampleList = None,
+                      sample_index: int = 0) -> Tensor:
         """Logits resized to the input size, ``(B*T, 1, H, W)``."""
-        fused, _, audio_feat = self.extract_feat(inputs, audio)
+        fused, _, audio_feat = self.extract_feat(inputs, audio, data_samples,
+                                                 sample_index)
         logits = self.decode_head(fused, audio_feat)
         return self.decode_head.predict_by_feat(logits, batch_img_metas)
 
     def loss(self, inputs: Tensor, data_samples: SampleList,
              audio: Tensor) -> Dict[str, Tensor]:
-        fused, level_audio, audio_feat = self.extract_feat(inputs, audio)
+        if self.with_latent_neck:
+            visual, audio_feat = self.backbone(inputs, audio)
+            fused, level_audio, losses = self.neck.loss(
+                visual, audio_feat, audio.shape[1], inputs, data_samples)
+        else:
+            fused, level_audio, audio_feat = self.extract_feat(inputs, audio)
+            losses = {}
         logits = self.decode_head(fused, audio_feat)
-        losses = self.decode_head.loss_by_feat(logits, data_samples)
+        losses.update(self.decode_head.loss_by_feat(logits, data_samples))
         for aux in self.auxiliary_loss:
             losses[aux.loss_name] = aux(logits, fused, level_audio)
         return losses
 
     def predict(self, inputs: Tensor, data_samples: OptSampleList,
                 audio: Tensor) -> SampleList:
+        """Per-frame predictions; with a latent neck sampling several
+        latents, their probabilities are averaged and their standard
+        deviation is stored as ``uncertainty`` in each data sample."""
         metas = [s.metainfo for s in data_samples] if data_samples else [
             dict(img_shape=inputs.shape[2:], ori_shape=inputs.shape[2:])
         ] * inputs.shape[0]
-        logits = self.encode_decode(inputs, metas, audio)
-        return self.postprocess_result(logits, data_samples)
+        num_samples = getattr(self.neck, 'num_samples', 1)
+        if num_samples == 1:
+            logits = self.encode_decode(inputs, metas, audio, data_samples)
+            return self.postprocess_result(logits, data_samples)
+        probs = torch.stack([
+            self.encode_decode(inputs, metas, audio, data_samples, s).sigmoid()
+            for s in range(num_samples)
+        ])
+        results = self.postprocess_result(
+            torch.logit(probs.mean(0), eps=1e-6), data_samples)
+        for result, meta, std in zip(results, metas, probs.std(0)):
+            std = F.interpolate(std[None], size=meta['ori_shape'],
+                                mode='bilinear', align_corners=False)
+            result.set_data(dict(uncertainty=PixelData(data=std[0])))
+        return results
 
     def _forward(self, inputs: Tensor, data_samples: OptSampleList,
                  audio: Tensor) -> Tensor:
-        fused, _, audio_feat = self.extract_feat(inputs, audio)
+        fused, _, audio_feat = self.extract_feat(inputs, audio, data_samples)
         return self.decode_head(fused, audio_feat)

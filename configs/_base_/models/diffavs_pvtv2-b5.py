@@ -1,0 +1,25 @@
+# DiffusionAVS: the TPAVI E-D model at C=128 with the latent diffusion neck.
+_base_ = './tpavi_pvtv2-b5.py'
+channels = 128
+model = dict(
+    neck=dict(
+        _delete_=True,
+        type='LatentDiffusionNeck',
+        channels=channels,
+        fusion=dict(
+            type='TPAVINeck', in_channels=[64, 128, 320, 512],
+            channels=channels),
+        latent_dim=24,
+        hidden=256,
+        denoiser_width=384,
+        condition='audio-visual',
+        num_train_steps=20,
+        num_inference_steps=10,
+        num_samples=1,
+        latent_norm=True,
+        train_latent='denoised',
+        diffusion_loss_weight=1.0,
+        contrastive_loss=dict(
+            type='ContrastiveLoss', temperature=1.0, exclude_same_clip=True,
+            loss_weight=0.1)),
+    decode_head=dict(in_channels=[channels] * 4, channels=channels))

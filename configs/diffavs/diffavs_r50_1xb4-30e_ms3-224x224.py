@@ -1,0 +1,4 @@
+_base_ = [
+    '../_base_/models/diffavs_r50.py', '../_base_/datasets/avsbench_ms3.py',
+    '../_base_/schedules/adam_30e.py', '../_base_/default_runtime.py'
+]

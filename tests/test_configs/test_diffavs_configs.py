@@ -1,0 +1,65 @@
+"""The DiffusionAVS configs: recipe, E-D swap by the neck entry, one
+training iteration through tools/train.py (shrunk backbones)."""
+import glob
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+from mmengine.config import Config
+
+from conftest import data_options, small_model_options
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+MAIN = sorted(glob.glob(osp.join(ROOT, 'configs', 'diffavs',
+                                 'diffavs_*224x224.py')))
+SHORT = {'pvt_s4.py': 'pvtv2-b5_1xb4-15e_s4', 'pvt_ms3.py':
+         'pvtv2-b5_1xb4-30e_ms3', 'r50_s4.py': 'r50_1xb4-15e_s4',
+         'r50_ms3.py': 'r50_1xb4-30e_ms3'}
+
+
+def load(name):
+    return Config.fromfile(osp.join(ROOT, 'configs', 'diffavs', name))
+
+
+@pytest.mark.parametrize('short, long', SHORT.items())
+def test_short_names_are_the_main_configs(short, long):
+    assert load(short).to_dict() == load(
+        f'diffavs_{long}-224x224.py').to_dict()
+
+
+@pytest.mark.parametrize('config', MAIN, ids=osp.basename)
+def test_recipe_and_neck_swap(config):
+    cfg = Config.fromfile(config)
+    assert cfg.optim_wrapper.optimizer == dict(
+        type='Adam', lr=1e-4, weight_decay=0.0)
+    assert cfg.train_cfg.max_epochs == (15 if '_s4-' in config else 30)
+    neck = cfg.model.neck
+    assert neck.type == 'LatentDiffusionNeck' and neck.channels == 128
+    assert (neck.latent_dim, neck.num_train_steps,
+            neck.num_inference_steps) == (24, 20, 10)
+    assert neck.contrastive_loss.loss_weight == 0.1
+    # The E-D counterpart differs by the neck entry (and C = 128).
+    ed = Config.fromfile(config.replace('diffavs', 'tpavi', 1).replace(
+        'diffavs_', 'tpavi_'))
+    ed_model, model = ed.model.to_dict(), cfg.model.to_dict()
+    assert model['neck']['fusion']['in_channels'] == \
+        ed_model['neck']['in_channels']
+    for key in ('backbone', 'data_preprocessor'):
+        assert model[key] == ed_model[key]
+
+
+@pytest.mark.parametrize('config', ['pvt_ms3.py', 'r50_s4.py'])
+def test_one_training_iteration(config, avsbench_root, tmp_path):
+    path = osp.join('configs', 'diffavs', config)
+    options = data_options(avsbench_root) + small_model_options(path) + [
+        'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1'
+    ]
+    result = subprocess.run(
+        [sys.executable, 'tools/train.py', path, '--work-dir', str(tmp_path),
+         '--cfg-options', *options],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-3000:]
+    assert 'loss_diff' in log and 'loss_contrastive' in log
+    assert osp.isfile(tmp_path / 'best_mIoU_epoch_1.pth')
