@@ -11,7 +11,9 @@ metainfo) with ``DumpFrameResults``, mmengine's ``DumpResults`` made to keep
 all frames of a clip dataset. ``--show-dir DIR`` saves one
 overlay per test frame, drawn by mmseg's ``SegVisualizationHook``, as
 ``DIR/vis_data/vis_image/test_<frame file name>_<iter>.png`` (``<iter>`` is the
-runner's iteration, 0 when testing a loaded checkpoint).
+runner's iteration, 0 when testing a loaded checkpoint); a model that samples
+several latents (DiffusionAVS, ``model.neck.num_samples > 1``) also gets
+``DIR/vis_data/vis_image/<frame>_uncertainty.png``, the samples' spread.
 """
 import argparse
 import os.path as osp
@@ -121,6 +123,12 @@ def enable_visualization(cfg: Config, show: bool, show_dir: Optional[str],
             visualizer['vis_backends'] = [dict(type='LocalVisBackend')]
         visualizer['save_dir'] = show_dir
         cfg.visualizer = visualizer
+        # DiffusionAVS with several samples: its uncertainty beside each
+        # overlay, as <frame>_uncertainty.png.
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='mmseg.UncertaintyVisualizationHook',
+                 out_dir=osp.join(show_dir, 'vis_data', 'vis_image'))
+        ]
 
 
 def _find(metrics: Dict[str, object], name: str) -> Optional[str]:

@@ -55,12 +55,16 @@ class FramePrediction:
         prob: ``(H, W)`` float32 probability that a pixel sounds.
         mask: ``(H, W)`` uint8, 1 where ``prob`` exceeds the model's
             threshold (``pred_sem_seg``).
+        uncertainty: ``(H, W)`` float32 spread of the samples' probabilities
+            when the model samples several latents (DiffusionAVS with
+            ``num_samples > 1``), else None.
     """
     index: int
     time: float
     image: np.ndarray
     prob: np.ndarray
     mask: np.ndarray
+    uncertainty: Optional[np.ndarray] = None
 
 
 def _test_dataset_cfg(cfg: Config) -> dict:
@@ -228,7 +232,8 @@ class AVSInferencer:
 
         Returns:
             dict: ``probs`` ``(N, H, W)`` float32, ``masks`` ``(N, H, W)``
-            uint8 in {0, 1}, ``times`` ``(N,)`` seconds.
+            uint8 in {0, 1}, ``times`` ``(N,)`` seconds, and ``uncertainty``
+            ``(N, H, W)`` for a model that samples several latents.
         """
         if isinstance(inputs, str):
             if audio is not None:
@@ -241,10 +246,13 @@ class AVSInferencer:
         outputs = list(frames)
         if not outputs:
             raise ValueError('no frame to segment')
-        return dict(
+        result = dict(
             probs=np.stack([f.prob for f in outputs]),
             masks=np.stack([f.mask for f in outputs]),
             times=np.array([f.time for f in outputs]))
+        if outputs[0].uncertainty is not None:
+            result['uncertainty'] = np.stack([f.uncertainty for f in outputs])
+        return result
 
     def iter_video(self, path: str) -> Iterator[FramePrediction]:
         """Predict the frames of a video, sampled at ``fps``, as they come.
@@ -344,7 +352,9 @@ class AVSInferencer:
                     image=image,
                     prob=sample.seg_logits.data[0].float().cpu().numpy(),
                     mask=sample.pred_sem_seg.data[0].cpu().numpy().astype(
-                        np.uint8))
+                        np.uint8),
+                    uncertainty=sample.uncertainty.data[0].float().cpu().numpy()
+                    if 'uncertainty' in sample else None)
                 index += 1
 
     def _pack_clip(self, clip: List[tuple], first_index: int) -> dict:

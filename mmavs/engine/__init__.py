@@ -1,3 +1,4 @@
+from .hooks import UncertaintyVisualizationHook
 from .optim_constructor import AVSOptimWrapperConstructor
 
-__all__ = ['AVSOptimWrapperConstructor']
+__all__ = ['AVSOptimWrapperConstructor', 'UncertaintyVisualizationHook']

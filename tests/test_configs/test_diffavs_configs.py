@@ -62,4 +62,19 @@ def test_one_training_iteration(config, avsbench_root, tmp_path):
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-3000:]
     assert 'loss_diff' in log and 'loss_contrastive' in log
-    assert osp.isfile(tmp_path / 'best_mIoU_epoch_1.pth')
+    checkpoint = tmp_path / 'best_mIoU_epoch_1.pth'
+    assert osp.isfile(checkpoint)
+    if config != 'pvt_ms3.py':
+        return
+    # Several latent samples: the test overlays get an uncertainty image.
+    show_dir = tmp_path / 'show'
+    result = subprocess.run(
+        [sys.executable, 'tools/test.py', path, str(checkpoint),
+         '--work-dir', str(tmp_path / 'test'), '--show-dir', str(show_dir),
+         '--cfg-options', *options, 'model.neck.num_samples=2',
+         'model.neck.num_inference_steps=2'],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    images = glob.glob(str(show_dir / 'vis_data' / 'vis_image' / '*.png'))
+    uncertainty = [i for i in images if i.endswith('_uncertainty.png')]
+    assert len(uncertainty) == len(images) - len(uncertainty) > 0

@@ -1,0 +1,3 @@
+from .uncertainty_hook import UncertaintyVisualizationHook
+
+__all__ = ['UncertaintyVisualizationHook']
