@@ -64,15 +64,14 @@ def data_options(root):
 
 def small_model_options(config):
     """Shrink a TPAVI / DiffusionAVS config's model to a few thousand weights."""
-    backbone = 'pvtv2-b5' if 'pvt' in osp.basename(config) else 'r50'
+    backbone = 'r50' if 'r50' in osp.basename(config) else 'pvtv2-b5'
     options = SHRINK[backbone] + [
         'model.backbone.visual.init_cfg=None',
         'model.backbone.audio.init_cfg=None',
         'model.neck.channels=16', 'model.decode_head.channels=16',
         'model.decode_head.in_channels=[16,16,16,16]'
     ]
-    if 'diffavs' in osp.basename(config) or osp.basename(config) in (
-            'pvt_s4.py', 'pvt_ms3.py', 'r50_s4.py', 'r50_ms3.py'):
+    if 'diffavs' in config:
         # The fusion neck sits inside the latent neck.
         options = [o.replace('model.neck.in_channels',
                              'model.neck.fusion.in_channels')

@@ -78,3 +78,38 @@ def test_one_training_iteration(config, avsbench_root, tmp_path):
     images = glob.glob(str(show_dir / 'vis_data' / 'vis_image' / '*.png'))
     uncertainty = [i for i in images if i.endswith('_uncertainty.png')]
     assert len(uncertainty) == len(images) - len(uncertainty) > 0
+
+
+ABLATIONS = sorted(glob.glob(osp.join(ROOT, 'configs', 'diffavs', 'ablations',
+                                      '*.py')))
+
+
+def test_every_table_has_ablation_configs():
+    tables = {osp.basename(c).split('_')[0] for c in ABLATIONS}
+    assert tables == {'table3', 'table4', 'table5', 'table6', 'table8'}
+
+
+@pytest.mark.parametrize(
+    'config', [c for c in ABLATIONS if 'table8' not in c], ids=osp.basename)
+def test_ablation_trains_one_iteration(config, avsbench_root, tmp_path):
+    path = osp.relpath(config, ROOT)
+    options = data_options(avsbench_root) + small_model_options(path) + [
+        'train_cfg.max_epochs=1', 'val_cfg=None', 'val_dataloader=None',
+        'val_evaluator=None', 'default_hooks.checkpoint.save_best=None'
+    ]
+    result = subprocess.run(
+        [sys.executable, 'tools/train.py', path, '--work-dir', str(tmp_path),
+         '--cfg-options', *options],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-3000:]
+    assert 'loss_diff' in log
+    assert ('loss_contrastive' in log) == ('table6' in config)
+
+
+def test_ms3_from_s4_loads_a_checkpoint():
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'diffavs', 'ablations',
+                                   'table8_ms3-from-s4.py'))
+    assert cfg.load_from.startswith(
+        'work_dirs/diffavs_pvtv2-b5_1xb4-15e_s4-224x224/')
+    assert cfg.model == load('pvt_ms3.py').model

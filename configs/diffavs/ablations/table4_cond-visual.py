@@ -1,0 +1,3 @@
+# Table IV: condition 'visual', without the contrastive loss (lambda_2 = 0).
+_base_ = '../pvt_ms3.py'
+model = dict(neck=dict(condition='visual', contrastive_loss=None))
