@@ -1,0 +1,140 @@
+"""Time a model against its E-D counterpart, in one run.
+
+Measures per-clip inference latency (batch 1, T frames) and the time of one
+training step (forward, backward, optimiser) of the config's model and of the
+same config with the latent neck replaced by its fusion neck (the E-D model),
+alternating the two, then prints both, their ratios, and peak memory. Random
+weights; no data.
+
+Example::
+
+    python tools/analysis_tools/benchmark.py configs/diffavs/pvt_ms3.py
+"""
+import argparse
+import copy
+import resource
+import time
+from typing import Callable, Dict
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+
+import mmavs  # noqa: F401
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from get_params import drop_init_cfgs
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--frames', type=int, default=5)
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args()
+
+
+def ed_counterpart(model_cfg: dict) -> dict:
+    """The same model with a latent neck replaced by the neck it wraps."""
+    cfg = copy.deepcopy(model_cfg)
+    if cfg['neck']['type'] == 'LatentDiffusionNeck':
+        cfg['neck'] = cfg['neck']['fusion']
+    return cfg
+
+
+def clip_batch(frames: int, size: int) -> dict:
+    samples = [SegDataSample(
+        gt_sem_seg=PixelData(data=torch.randint(0, 2, (1, size, size))),
+        metainfo=dict(annotated=True, clip_index=0, frame_index=t,
+                      img_shape=(size, size), ori_shape=(size, size)))
+               for t in range(frames)]
+    return dict(
+        inputs=[torch.randint(0, 256, (frames, 3, size, size),
+                              dtype=torch.uint8)],
+        audio=[torch.randn(frames, 1, 96, 64)], data_samples=samples)
+
+
+def steps_of(model_cfg: dict, args) -> Dict[str, Callable[[], None]]:
+    """Inference and training-step closures of a freshly built model."""
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg).to(args.device)
+    batch = clip_batch(args.frames, args.size)
+    optimizer = torch.optim.Adam(
+        [p for p in model.parameters() if p.requires_grad], lr=1e-4)
+
+    def infer():
+        model.eval()
+        with torch.no_grad():
+            model(**model.data_preprocessor(batch, False), mode='predict')
+
+    def train():
+        model.train()
+        losses = model(**model.data_preprocessor(batch, True), mode='loss')
+        optimizer.zero_grad()
+        sum(losses.values()).backward()
+        optimizer.step()
+
+    return dict(infer=infer, train=train)
+
+
+def timed(step: Callable[[], None], device: str) -> float:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    step()
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def compare(ours: dict, ed: dict, repeats: int,
+            device: str) -> Dict[str, Dict[str, float]]:
+    """Best-of-``repeats`` times, the two models alternating so that load
+    drift on a shared machine hits both alike."""
+    best = {name: dict(infer=float('inf'), train=float('inf'))
+            for name in ('ours', 'ed')}
+    for key in ('infer', 'train'):
+        ours[key](), ed[key]()  # warm-up
+        for _ in range(repeats):
+            for name, steps in (('ours', ours), ('ed', ed)):
+                best[name][key] = min(best[name][key],
+                                      timed(steps[key], device))
+    return best
+
+
+def peak_memory_mib(device: str) -> float:
+    if device.startswith('cuda'):
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model_cfg = drop_init_cfgs(cfg.model.to_dict())
+    times = compare(steps_of(model_cfg, args),
+                    steps_of(ed_counterpart(model_cfg), args), args.repeats,
+                    args.device)
+    ours, ed = times['ours'], times['ed']
+    print(f'{args.config}: batch 1 clip of {args.frames} frames at '
+          f'{args.size}x{args.size} on {args.device}, best of '
+          f'{args.repeats}')
+    print(f'{"":<22}{"model":>10}{"E-D":>10}{"ratio":>8}')
+    for key, name in (('infer', 'inference s/clip'),
+                      ('train', 'training step s')):
+        print(f'{name:<22}{ours[key]:>10.3f}{ed[key]:>10.3f}'
+              f'{ours[key] / ed[key]:>8.3f}')
+    print(f'peak memory (process, both models, MiB): '
+          f'{peak_memory_mib(args.device):.0f}')
+
+
+if __name__ == '__main__':
+    main()
