@@ -18,6 +18,17 @@ SHORT = {'pvt_s4.py': 'pvtv2-b5_1xb4-15e_s4', 'pvt_ms3.py':
          'r50_ms3.py': 'r50_1xb4-30e_ms3'}
 
 
+def train_one_epoch(path, work_dir, options) -> str:
+    """Run tools/train.py; return its log, failing the test on error."""
+    result = subprocess.run(
+        [sys.executable, 'tools/train.py', path, '--work-dir', str(work_dir),
+         '--cfg-options', *options],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-3000:]
+    return log
+
+
 def load(name):
     return Config.fromfile(osp.join(ROOT, 'configs', 'diffavs', name))
 
@@ -55,12 +66,7 @@ def test_one_training_iteration(config, avsbench_root, tmp_path):
     options = data_options(avsbench_root) + small_model_options(path) + [
         'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1'
     ]
-    result = subprocess.run(
-        [sys.executable, 'tools/train.py', path, '--work-dir', str(tmp_path),
-         '--cfg-options', *options],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log[-3000:]
+    log = train_one_epoch(path, tmp_path, options)
     assert 'loss_diff' in log and 'loss_contrastive' in log
     checkpoint = tmp_path / 'best_mIoU_epoch_1.pth'
     assert osp.isfile(checkpoint)
@@ -97,12 +103,7 @@ def test_ablation_trains_one_iteration(config, avsbench_root, tmp_path):
         'train_cfg.max_epochs=1', 'val_cfg=None', 'val_dataloader=None',
         'val_evaluator=None', 'default_hooks.checkpoint.save_best=None'
     ]
-    result = subprocess.run(
-        [sys.executable, 'tools/train.py', path, '--work-dir', str(tmp_path),
-         '--cfg-options', *options],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log[-3000:]
+    log = train_one_epoch(path, tmp_path, options)
     assert 'loss_diff' in log
     assert ('loss_contrastive' in log) == ('table6' in config)
 

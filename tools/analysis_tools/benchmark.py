@@ -17,15 +17,14 @@ import time
 from typing import Callable, Dict
 
 import torch
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
+from mmengine.config import DictAction
 from mmengine.structures import PixelData
 
 import mmavs  # noqa: F401
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from get_params import drop_init_cfgs
+from get_params import load_model_cfg
 
 
 def parse_args():
@@ -115,11 +114,7 @@ def peak_memory_mib(device: str) -> float:
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    model_cfg = drop_init_cfgs(cfg.model.to_dict())
+    model_cfg = load_model_cfg(args.config, args.cfg_options)
     times = compare(steps_of(model_cfg, args),
                     steps_of(ed_counterpart(model_cfg), args), args.repeats,
                     args.device)

@@ -53,13 +53,18 @@ def parameter_table(model: nn.Module) -> Dict[str, Dict[str, int]]:
             for name, m in parts.items()}
 
 
+def load_model_cfg(config: str, cfg_options=None) -> dict:
+    """The config's model, without weights to load, in its default scope."""
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    return drop_init_cfgs(cfg.model.to_dict())
+
+
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    model = MODELS.build(drop_init_cfgs(cfg.model.to_dict()))
+    model = MODELS.build(load_model_cfg(args.config, args.cfg_options))
     table = parameter_table(model)
     print(f'{"module":<20}{"trainable":>16}{"all":>16}')
     for name, row in table.items():
