@@ -33,19 +33,26 @@ def avsbench_copy(tmp_path):
     return str(tmp_path)
 
 
-# Heavy visual backbones, shrunk (channels of each level follow).
+# Heavy visual backbones, shrunk, and the channels of their four levels.
 SHRINK = {
     'pvtv2-b5': [
         'model.backbone.visual.embed_dims=8',
         'model.backbone.visual.num_layers=[1,1,1,1]',
-        'model.neck.in_channels=[8,16,40,64]',
     ],
     'r50': [
         'model.backbone.visual.depth=18',
         'model.backbone.visual.base_channels=8',
-        'model.neck.in_channels=[8,16,32,64]',
     ],
 }
+SHRUNK_LEVELS = {'pvtv2-b5': '[8,16,40,64]', 'r50': '[8,16,32,64]'}
+# The AVSegFormer head at one layer per stack and 32 channels.
+TINY_AVSEGFORMER_HEAD = [
+    f'model.decode_head.{key}={value}' for key, value in dict(
+        embed_dims=32, num_queries=4, num_heads=4, num_points=2,
+        num_encoder_layers=1, num_decoder_layers=1, num_query_layers=1,
+        ffn_dims=32, query_ffn_dims=16, mlp_channels=16,
+        num_groups=8).items()
+]
 
 
 def data_options(root):
@@ -63,20 +70,28 @@ def data_options(root):
 
 
 def small_model_options(config):
-    """Shrink a TPAVI / DiffusionAVS config's model to a few thousand weights."""
-    backbone = 'r50' if 'r50' in osp.basename(config) else 'pvtv2-b5'
+    """Shrink a TPAVI / DiffusionAVS / AVSegFormer config's model to a few
+    thousand weights (the frozen VGGish keeps its size)."""
+    name = osp.basename(config)
+    backbone = 'r50' if 'r50' in name else 'pvtv2-b5'
+    levels = SHRUNK_LEVELS[backbone]
     options = SHRINK[backbone] + [
         'model.backbone.visual.init_cfg=None',
         'model.backbone.audio.init_cfg=None',
-        'model.neck.channels=16', 'model.decode_head.channels=16',
-        'model.decode_head.in_channels=[16,16,16,16]'
     ]
+    if name.startswith('avsegformer'):
+        # No neck: the head reads the backbone's levels.
+        return options + [f'model.decode_head.in_channels={levels}'
+                          ] + TINY_AVSEGFORMER_HEAD
+    # The fusion neck of DiffusionAVS sits inside the latent neck.
+    fusion = 'model.neck.fusion' if 'diffavs' in config else 'model.neck'
+    options += [f'{fusion}.in_channels={levels}', f'{fusion}.channels=16',
+                'model.decode_head.in_channels=[16,16,16,16]']
     if 'diffavs' in config:
-        # The fusion neck sits inside the latent neck.
-        options = [o.replace('model.neck.in_channels',
-                             'model.neck.fusion.in_channels')
-                   for o in options] + ['model.neck.fusion.channels=16']
-    return options
+        options.append('model.neck.channels=16')
+    if 'avsegformer-head' in name:
+        return options + TINY_AVSEGFORMER_HEAD
+    return options + ['model.decode_head.channels=16']
 
 
 # Inference tests: the synthetic TPAVI config with a narrow ResNet-18, random

@@ -23,7 +23,16 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
         for name in ('LoadAVSFrames', 'LoadAVSMasks', 'LoadAVSAudio',
                      'PackAVSInputs'):
             TRANSFORMS.build(dict(type=name))
+        TRANSFORMS.build(dict(type='ResizeAVSClip', scale=(8, 8)))
         METRICS.build(dict(type='AVSMetric'))
+        from mmseg.registry import HOOKS, MODELS
+        for name in ('AVSSegmentor', 'AudioVisualBackbone', 'VGGish',
+                     'TPAVINeck', 'LatentDiffusionNeck', 'AVSFPNHead',
+                     'AVSegFormerHead', 'AVMatchingLoss', 'ContrastiveLoss',
+                     'BinaryDiceLoss'):
+            assert MODELS.get(name) is not None, name
+        for name in ('FreezeModuleHook', 'UncertaintyVisualizationHook'):
+            assert HOOKS.get(name) is not None, name
         assert FUNCTIONS.get('avs_collate') is not None
         print('registered')
         """)

@@ -1,4 +1,7 @@
-from .hooks import UncertaintyVisualizationHook
+from .hooks import FreezeModuleHook, UncertaintyVisualizationHook
 from .optim_constructor import AVSOptimWrapperConstructor
 
-__all__ = ['AVSOptimWrapperConstructor', 'UncertaintyVisualizationHook']
+__all__ = [
+    'AVSOptimWrapperConstructor', 'FreezeModuleHook',
+    'UncertaintyVisualizationHook'
+]

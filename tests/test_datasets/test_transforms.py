@@ -140,3 +140,29 @@ def test_npy_audio_with_objects_is_refused(avsbench_copy):
     _, sample = load(avsbench_copy)
     with pytest.raises(ClipFileError, match='.npy'):
         sample()
+
+
+@pytest.mark.parametrize('resize_masks', [True, False])
+def test_resize_clip(avsbench_root, resize_masks):
+    pipeline = PIPELINE[:3] + [
+        dict(type='ResizeAVSClip', scale=(96, 80), resize_masks=resize_masks),
+        PIPELINE[-1]
+    ]
+    dataset = DATASETS.build(
+        dict(type='AVSBenchMS3Dataset', data_root=avsbench_root, split='val',
+             num_frames=MINI_FRAMES, pipeline=pipeline))
+    packed = dataset[0]
+    original = load(avsbench_root)[1]()
+    assert packed['inputs'].shape[-2:] == (80, 96)
+    meta = packed['data_samples'][0].metainfo
+    assert meta['img_shape'] == (80, 96) and meta['ori_shape'] == (64, 64)
+    mask = packed['data_samples'][0].gt_sem_seg.data[0]
+    original_mask = original['data_samples'][0].gt_sem_seg.data[0]
+    if resize_masks:
+        assert mask.shape == (80, 96)
+        assert set(mask.unique().tolist()) <= {0, 1}
+        # Nearest neighbour: the corner pixels keep their labels.
+        assert mask[0, 0] == original_mask[0, 0]
+        assert mask[-1, -1] == original_mask[-1, -1]
+    else:
+        assert torch.equal(mask, original_mask)

@@ -1,8 +1,9 @@
 from .formatting import PackAVSInputs
 from .loading import (ClipFileError, LoadAVSAudio, LoadAVSFrames, LoadAVSMasks,
                       load_log_mel)
+from .resize import ResizeAVSClip
 
 __all__ = [
     'PackAVSInputs', 'ClipFileError', 'LoadAVSAudio', 'LoadAVSFrames',
-    'LoadAVSMasks', 'load_log_mel'
+    'LoadAVSMasks', 'ResizeAVSClip', 'load_log_mel'
 ]

@@ -1,3 +1,4 @@
+from .freeze_module_hook import FreezeModuleHook
 from .uncertainty_hook import UncertaintyVisualizationHook
 
-__all__ = ['UncertaintyVisualizationHook']
+__all__ = ['FreezeModuleHook', 'UncertaintyVisualizationHook']

@@ -1,4 +1,5 @@
 from .avs_decode_head import AVSDecodeHead
 from .avs_fpn_head import AVSFPNHead
+from .avsegformer_head import AVSegFormerHead
 
-__all__ = ['AVSDecodeHead', 'AVSFPNHead']
+__all__ = ['AVSDecodeHead', 'AVSFPNHead', 'AVSegFormerHead']

@@ -1,5 +1,5 @@
 """Base class of AVS decode heads: binary masks, losses on annotated frames."""
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
@@ -38,6 +38,15 @@ class AVSDecodeHead(BaseDecodeHead):
         """Return logits ``(B*T, 1, H_out, W_out)``."""
         raise NotImplementedError
 
+    def loss_and_logits(self, inputs: List[Tensor],
+                        audio_feat: Optional[Tensor],
+                        batch_data_samples: list
+                        ) -> Tuple[Dict[str, Tensor], Tensor]:
+        """The training path: decode losses and the logits they came from
+        (the segmentor's auxiliary losses reuse the logits)."""
+        logits = self(inputs, audio_feat)
+        return self.loss_by_feat(logits, batch_data_samples), logits
+
     def loss_by_feat(self, seg_logits: Tensor,
                      batch_data_samples: list) -> Dict[str, Tensor]:
         """Decode losses over the annotated frames.
@@ -46,12 +55,19 @@ class AVSDecodeHead(BaseDecodeHead):
             seg_logits: ``(B*T, 1, h, w)`` logits.
             batch_data_samples: The B*T frame samples with ``gt_sem_seg``.
         """
+        return self.annotated_losses(seg_logits, batch_data_samples,
+                                     self._loss_modules())
+
+    def annotated_losses(self, seg_logits: Tensor, batch_data_samples: list,
+                         loss_modules: list) -> Dict[str, Tensor]:
+        """Apply ``loss_modules`` to the maps of the annotated frames,
+        resized to the label size; each loss under its ``loss_name``."""
         keep = [i for i, s in enumerate(batch_data_samples)
                 if s.metainfo.get('annotated', True)]
         losses: Dict[str, Tensor] = {}
         if not keep:
             # Keep every parameter in the graph (DDP) with a zero loss.
-            for loss in self._loss_modules():
+            for loss in loss_modules:
                 losses[loss.loss_name] = seg_logits.sum() * 0
             return losses
         labels = torch.stack([
@@ -59,7 +75,7 @@ class AVSDecodeHead(BaseDecodeHead):
         ]).squeeze(1)
         logits = resize(seg_logits[keep], size=labels.shape[-2:],
                         mode='bilinear', align_corners=self.align_corners)
-        for loss in self._loss_modules():
+        for loss in loss_modules:
             value = loss(logits, labels, ignore_index=self.ignore_index)
             losses[loss.loss_name] = losses.get(loss.loss_name, 0) + value
         return losses

@@ -1,4 +1,5 @@
 from .av_matching_loss import AVMatchingLoss
 from .contrastive_loss import ContrastiveLoss
+from .dice_loss import BinaryDiceLoss
 
-__all__ = ['AVMatchingLoss', 'ContrastiveLoss']
+__all__ = ['AVMatchingLoss', 'BinaryDiceLoss', 'ContrastiveLoss']

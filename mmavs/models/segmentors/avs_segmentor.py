@@ -29,15 +29,17 @@ class AVSSegmentor(BaseSegmentor):
           │                                   audio_feat (B*T, D_a)
           └─ neck(visual, audio_feat, T)    → fused [L×(B*T,C,H_l,W_l)],
                                               level_audio [L×(B*T,C) | None]
-        loss():    decode_head(fused, audio_feat) → logits
-                   decode_head.loss_by_feat(logits, samples)  (annotated only)
+        loss():    decode_head.loss_and_logits(fused, audio_feat, samples)
+                     → head losses (annotated frames only), logits
                    + auxiliary losses(logits, fused, level_audio)
         predict(): decode_head(...) → predict_by_feat → postprocess_result
 
     Args:
         backbone: Config of an :class:`AudioVisualBackbone`.
-        neck: Config of the fusion neck (e.g. ``TPAVINeck``).
         decode_head: Config of an ``AVSDecodeHead`` subclass.
+        neck: Config of the fusion neck (e.g. ``TPAVINeck``); ``None``
+            feeds the backbone's maps to the head (AVSegFormer, whose head
+            does the fusion).
         auxiliary_loss: Configs of extra losses on (logits, fused maps,
             level audio), e.g. ``AVMatchingLoss`` for MS3.
         data_preprocessor: Config of the :class:`AVSDataPreprocessor`.
@@ -47,8 +49,8 @@ class AVSSegmentor(BaseSegmentor):
 
     def __init__(self,
                  backbone: dict,
-                 neck: dict,
                  decode_head: dict,
+                 neck: Optional[dict] = None,
                  auxiliary_loss: Optional[Union[dict, Sequence[dict]]] = None,
                  data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
@@ -57,7 +59,7 @@ class AVSSegmentor(BaseSegmentor):
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
-        self.neck = MODELS.build(neck)
+        self.neck = MODELS.build(neck) if neck is not None else None
         self.decode_head = MODELS.build(decode_head)
         self.align_corners = self.decode_head.align_corners
         self.num_classes = self.decode_head.num_classes
@@ -95,6 +97,8 @@ class AVSSegmentor(BaseSegmentor):
         with noise seeded by each frame's clip and frame index.
         """
         visual, audio_feat = self.backbone(inputs, audio)
+        if not self.with_neck:
+            return list(visual), None, audio_feat
         if not self.with_latent_neck:
             fused, level_audio = self.neck(visual, audio_feat, audio.shape[1])
             return fused, level_audio, audio_feat
@@ -105,7 +109,7 @@ class AVSSegmentor(BaseSegmentor):
 
     @property
     def with_latent_neck(self) -> bool:
-        return hasattr(self.neck, 'loss')
+        return self.with_neck and hasattr(self.neck, 'loss')
 
     @staticmethod
     def _noise_seeds(data_samples: OptSampleList, num: int) -> List[int]:
@@ -136,8 +140,9 @@ class AVSSegmentor(BaseSegmentor):
         else:
             fused, level_audio, audio_feat = self.extract_feat(inputs, audio)
             losses = {}
-        logits = self.decode_head(fused, audio_feat)
-        losses.update(self.decode_head.loss_by_feat(logits, data_samples))
+        head_losses, logits = self.decode_head.loss_and_logits(
+            fused, audio_feat, data_samples)
+        losses.update(head_losses)
         for aux in self.auxiliary_loss:
             losses[aux.loss_name] = aux(logits, fused, level_audio)
         return losses
@@ -150,7 +155,7 @@ class AVSSegmentor(BaseSegmentor):
         metas = [s.metainfo for s in data_samples] if data_samples else [
             dict(img_shape=inputs.shape[2:], ori_shape=inputs.shape[2:])
         ] * inputs.shape[0]
-        num_samples = getattr(self.neck, 'num_samples', 1)
+        num_samples = getattr(self.neck, 'num_samples', None) or 1
         if num_samples == 1:
             logits = self.encode_decode(inputs, metas, audio, data_samples)
             return self.postprocess_result(logits, data_samples)

@@ -1,0 +1,48 @@
+"""Binary Dice loss on logits (AVSegFormer's form)."""
+import torch
+from mmseg.registry import MODELS
+from torch import Tensor, nn
+
+
+@MODELS.register_module()
+class BinaryDiceLoss(nn.Module):
+    """Per-sample Dice loss of a one-channel logit map, averaged::
+
+        p = sigmoid(logit);  L = 1 - 2 Σpg / (Σp² + eps + Σg² + eps)
+
+    Pixels labelled ``ignore_index`` are left out of every sum.
+
+    (mmseg's ``DiceLoss`` one-hot encodes a one-channel prediction as the
+    background class, so it does not fit a foreground logit.)
+
+    Args:
+        eps: Added to each squared sum (AVSegFormer: 0.001).
+        loss_weight: Weight of the loss.
+        loss_name: Key in the loss dict.
+    """
+
+    def __init__(self, eps: float = 1e-3, loss_weight: float = 1.0,
+                 loss_name: str = 'loss_dice') -> None:
+        super().__init__()
+        self.eps = eps
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    @property
+    def loss_name(self) -> str:
+        return self._loss_name
+
+    def forward(self, logits: Tensor, target: Tensor,
+                ignore_index: int = 255, **kwargs) -> Tensor:
+        """Args:
+            logits: ``(N, 1, H, W)`` (or ``(N, H, W)``).
+            target: ``(N, H, W)`` in {0, 1} or ``ignore_index``.
+        """
+        logits = logits.reshape(target.shape)
+        valid = (target != ignore_index).to(logits.dtype)
+        prob = logits.sigmoid() * valid
+        truth = (target == 1).to(logits.dtype) * valid
+        inter = (prob * truth).flatten(1).sum(1)
+        denom = ((prob * prob).flatten(1).sum(1) + self.eps +
+                 (truth * truth).flatten(1).sum(1) + self.eps)
+        return self.loss_weight * torch.mean(1 - 2 * inter / denom)
