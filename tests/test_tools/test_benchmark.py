@@ -3,9 +3,17 @@ import os.path as osp
 import subprocess
 import sys
 
-import pytest
-
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def check_ratio(row):
+    """The printed ratio lies within what the printed (3-decimal) times
+    allow."""
+    model, base, ratio = map(float, row[-3:])
+    half = 0.0005
+    low = (model - half) / (base + half)
+    high = (model + half) / max(base - half, 1e-9)
+    assert low - half <= ratio <= high + half, row
 
 
 def test_benchmark_prints_ratios():
@@ -21,6 +29,36 @@ def test_benchmark_prints_ratios():
             if line.startswith(('inference', 'training'))}
     assert set(rows) == {'inference', 'training'}
     for row in rows.values():
-        model, ed, ratio = map(float, row[-3:])
-        # printed with 3 decimals: the ratio agrees up to that rounding
-        assert ratio == pytest.approx(model / ed, rel=0.03)
+        check_ratio(row)
+
+
+def test_benchmark_compares_heads():
+    head = [f'model.decode_head.{k}={v}' for k, v in dict(
+        embed_dims=32, num_queries=4, num_heads=4, num_encoder_layers=1,
+        num_decoder_layers=1, num_query_layers=1, ffn_dims=32,
+        query_ffn_dims=16, mlp_channels=16, num_groups=8).items()]
+    result = subprocess.run(
+        [sys.executable, 'tools/analysis_tools/benchmark.py',
+         'configs/diffavs/pvt_ms3_avsegformer-head.py', '--baseline',
+         'fpn-head', '--size', '64', '--frames', '2', '--repeats', '1',
+         '--cfg-options', 'model.backbone.visual.embed_dims=8',
+         'model.backbone.visual.num_layers=[1,1,1,1]',
+         'model.neck.fusion.in_channels=[8,16,40,64]', *head],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'FPN head' in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines()
+            if line.startswith(('inference', 'training', 'head'))]
+    assert [r[0] for r in rows] == ['inference', 'training', 'head']
+    for row in rows:
+        check_ratio(row)
+
+
+def test_fpn_head_needs_equal_levels():
+    result = subprocess.run(
+        [sys.executable, 'tools/analysis_tools/benchmark.py',
+         'configs/avsegformer/avsegformer_r50_1xb2-30e_s4-224x224.py',
+         '--baseline', 'fpn-head'],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert 'levels of equal width' in result.stderr

@@ -1,20 +1,27 @@
-"""Time a model against its E-D counterpart, in one run.
+"""Time a model against a baseline variant of itself, in one run.
 
 Measures per-clip inference latency (batch 1, T frames) and the time of one
-training step (forward, backward, optimiser) of the config's model and of the
-same config with the latent neck replaced by its fusion neck (the E-D model),
-alternating the two, then prints both, their ratios, and peak memory. Random
-weights; no data.
+training step (forward, backward, optimiser) of the config's model and of a
+baseline built from the same config, alternating the two, then prints both,
+their ratios, and peak memory. Random weights; no data. Baselines:
 
-Example::
+- ``ed`` (default): the latent neck replaced by the fusion neck it wraps
+  (DiffusionAVS against its E-D model).
+- ``fpn-head``: the decode head replaced by the Panoptic-FPN head on the same
+  neck outputs (Table VII: the AVSegFormer head against the FPN head); the
+  head alone is timed too.
+
+Examples::
 
     python tools/analysis_tools/benchmark.py configs/diffavs/pvt_ms3.py
+    python tools/analysis_tools/benchmark.py \
+        configs/diffavs/pvt_ms3_avsegformer-head.py --baseline fpn-head
 """
 import argparse
 import copy
 import resource
 import time
-from typing import Callable, Dict
+from typing import Callable, Dict, Sequence
 
 import torch
 from mmengine.config import DictAction
@@ -34,6 +41,7 @@ def parse_args():
     parser.add_argument('--frames', type=int, default=5)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--baseline', choices=sorted(BASELINES), default='ed')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
@@ -41,9 +49,28 @@ def parse_args():
 def ed_counterpart(model_cfg: dict) -> dict:
     """The same model with a latent neck replaced by the neck it wraps."""
     cfg = copy.deepcopy(model_cfg)
-    if cfg['neck']['type'] == 'LatentDiffusionNeck':
+    if (cfg.get('neck') or {}).get('type') == 'LatentDiffusionNeck':
         cfg['neck'] = cfg['neck']['fusion']
     return cfg
+
+
+def fpn_head_counterpart(model_cfg: dict) -> dict:
+    """The same model with the Panoptic-FPN head on the same inputs."""
+    cfg = copy.deepcopy(model_cfg)
+    in_channels = cfg['decode_head']['in_channels']
+    if len(set(in_channels)) != 1:
+        raise SystemExit(
+            f'the Panoptic-FPN head needs levels of equal width (a fusion '
+            f'neck), but this head reads {in_channels}; compare heads on a '
+            f'config with a neck, e.g. '
+            f'configs/diffavs/pvt_ms3_avsegformer-head.py')
+    cfg['decode_head'] = dict(type='AVSFPNHead', in_channels=in_channels,
+                              channels=in_channels[0])
+    return cfg
+
+
+BASELINES = {'ed': ('E-D', ed_counterpart),
+             'fpn-head': ('FPN head', fpn_head_counterpart)}
 
 
 def clip_batch(frames: int, size: int) -> dict:
@@ -78,7 +105,18 @@ def steps_of(model_cfg: dict, args) -> Dict[str, Callable[[], None]]:
         sum(losses.values()).backward()
         optimizer.step()
 
-    return dict(infer=infer, train=train)
+    model.eval()
+    with torch.no_grad():
+        data = model.data_preprocessor(batch, False)
+        fused, _, audio_feat = model.extract_feat(data['inputs'],
+                                                  data['audio'])
+
+    def head():
+        model.eval()
+        with torch.no_grad():
+            model.decode_head(fused, audio_feat)
+
+    return dict(infer=infer, train=train, head=head)
 
 
 def timed(step: Callable[[], None], device: str) -> float:
@@ -91,16 +129,16 @@ def timed(step: Callable[[], None], device: str) -> float:
     return time.perf_counter() - start
 
 
-def compare(ours: dict, ed: dict, repeats: int,
+def compare(ours: dict, base: dict, keys: Sequence[str], repeats: int,
             device: str) -> Dict[str, Dict[str, float]]:
     """Best-of-``repeats`` times, the two models alternating so that load
     drift on a shared machine hits both alike."""
-    best = {name: dict(infer=float('inf'), train=float('inf'))
-            for name in ('ours', 'ed')}
-    for key in ('infer', 'train'):
-        ours[key](), ed[key]()  # warm-up
+    best = {name: {key: float('inf') for key in keys}
+            for name in ('ours', 'base')}
+    for key in keys:
+        ours[key](), base[key]()  # warm-up
         for _ in range(repeats):
-            for name, steps in (('ours', ours), ('ed', ed)):
+            for name, steps in (('ours', ours), ('base', base)):
                 best[name][key] = min(best[name][key],
                                       timed(steps[key], device))
     return best
@@ -115,18 +153,21 @@ def peak_memory_mib(device: str) -> float:
 def main():
     args = parse_args()
     model_cfg = load_model_cfg(args.config, args.cfg_options)
-    times = compare(steps_of(model_cfg, args),
-                    steps_of(ed_counterpart(model_cfg), args), args.repeats,
-                    args.device)
-    ours, ed = times['ours'], times['ed']
+    label, counterpart = BASELINES[args.baseline]
+    rows = dict(infer='inference s/clip', train='training step s')
+    if args.baseline == 'fpn-head':
+        rows['head'] = 'head inference s/clip'
+    base_cfg = counterpart(model_cfg)
+    times = compare(steps_of(model_cfg, args), steps_of(base_cfg, args),
+                    list(rows), args.repeats, args.device)
+    ours, base = times['ours'], times['base']
     print(f'{args.config}: batch 1 clip of {args.frames} frames at '
           f'{args.size}x{args.size} on {args.device}, best of '
           f'{args.repeats}')
-    print(f'{"":<22}{"model":>10}{"E-D":>10}{"ratio":>8}')
-    for key, name in (('infer', 'inference s/clip'),
-                      ('train', 'training step s')):
-        print(f'{name:<22}{ours[key]:>10.3f}{ed[key]:>10.3f}'
-              f'{ours[key] / ed[key]:>8.3f}')
+    print(f'{"":<24}{"model":>10}{label:>10}{"ratio":>8}')
+    for key, name in rows.items():
+        print(f'{name:<24}{ours[key]:>10.3f}{base[key]:>10.3f}'
+              f'{ours[key] / base[key]:>8.3f}')
     print(f'peak memory (process, both models, MiB): '
           f'{peak_memory_mib(args.device):.0f}')
 

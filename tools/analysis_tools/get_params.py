@@ -9,13 +9,14 @@ Weights are not loaded (every ``init_cfg`` is dropped), so no pretrained file
 is needed.
 """
 import argparse
-from typing import Any, Dict
+from typing import Dict
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from torch import nn
 
 import mmavs  # noqa: F401
+from mmavs.models.utils.converted_checkpoint import drop_init_cfgs
 from mmseg.registry import MODELS
 
 
@@ -24,15 +25,6 @@ def parse_args():
     parser.add_argument('config')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
-
-
-def drop_init_cfgs(cfg: Any) -> Any:
-    """A copy of a model config without any ``init_cfg``."""
-    if isinstance(cfg, dict):
-        return {k: drop_init_cfgs(v) for k, v in cfg.items() if k != 'init_cfg'}
-    if isinstance(cfg, (list, tuple)):
-        return type(cfg)(drop_init_cfgs(v) for v in cfg)
-    return cfg
 
 
 def count(module: nn.Module, trainable_only: bool) -> int:

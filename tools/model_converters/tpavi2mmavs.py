@@ -29,20 +29,18 @@ import argparse
 import os.path as osp
 import sys
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Optional, Sequence
 
-import torch
-from mmengine.config import Config
-from mmengine.registry import DefaultScope
 from torch import Tensor, nn
 
 import mmavs  # noqa: F401  (registers mmavs' modules)
 from mmavs.models.backbones import read_vggish_weights
 from mmavs.models.utils import (TPAVI_UNUSED_PREFIXES, read_state_dict,
                                 tpavi_to_mmavs)
-from mmavs.models.utils.weight_init import layout_problems
+from mmavs.models.utils.converted_checkpoint import (
+    ConversionError, build_model_without_weights, check_num_classes,
+    check_strict, save_atomic, summarize_dropped)
 from mmavs.version import __version__
-from mmseg.registry import MODELS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # S4 and MS3 configs build the same modules (MS3 only adds a loss), so one
@@ -54,10 +52,6 @@ DEFAULT_CONFIGS = {
 DEFAULT_VGGISH = 'pretrained/vggish-10086976.pth'
 AUDIO_PREFIX = 'backbone.audio.'
 DOC = 'configs/tpavi/README.md'
-
-
-class ConversionError(RuntimeError):
-    """The checkpoint cannot be converted for the chosen config."""
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -79,44 +73,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def drop_init_cfgs(cfg: object) -> object:
-    """A copy of a config without any ``init_cfg`` (no file is read)."""
-    if isinstance(cfg, dict):
-        return {k: drop_init_cfgs(v) for k, v in cfg.items()
-                if k != 'init_cfg'}
-    if isinstance(cfg, (list, tuple)):
-        return type(cfg)(drop_init_cfgs(v) for v in cfg)
-    return cfg
-
-
-def build_model(config: str) -> nn.Module:
-    """Build the config's model with random weights."""
-    cfg = Config.fromfile(config)
-    with DefaultScope.overwrite_default_scope(
-            cfg.get('default_scope', 'mmseg')):
-        return MODELS.build(drop_init_cfgs(cfg.model.to_dict()))
-
-
 def resolve_config(config: Optional[str], backbone: str) -> str:
     """The config given, else the default one for ``backbone``."""
     if config is None:
         config = osp.join(REPO_ROOT, DEFAULT_CONFIGS[backbone])
-    if not osp.isfile(config):
-        raise ConversionError(f'config file not found: {config}')
     return config
-
-
-def check_classes(num_classes: Optional[int], model: nn.Module,
-                  src: str) -> None:
-    """Refuse a checkpoint whose classifier does not fit the model."""
-    out = getattr(model.decode_head, 'out_channels', None)
-    if num_classes is not None and num_classes != out:
-        kind = 'an AVSBench-Semantic (AVSS) checkpoint' \
-            if num_classes == 71 else f'a {num_classes}-class checkpoint'
-        raise ConversionError(
-            f'{src} is {kind} (output_conv.4 has {num_classes} channels), '
-            f'but the config predicts {out} channel(s). mmavs has no AVSS '
-            f'config yet, so AVSS checkpoints cannot be loaded; see {DOC}.')
 
 
 def add_vggish(state: 'OrderedDict[str, Tensor]', model: nn.Module,
@@ -130,38 +91,6 @@ def add_vggish(state: 'OrderedDict[str, Tensor]', model: nn.Module,
     audio = read_vggish_weights(model.backbone.audio, path)
     for key, value in audio.items():
         state[AUDIO_PREFIX + key] = value
-
-
-def check_strict(state: Mapping[str, Tensor], model: nn.Module,
-                 allow_missing_prefix: Optional[str]) -> None:
-    """Load ``state`` into ``model`` strictly, bar an allowed missing prefix.
-
-    Raises:
-        ConversionError: Keys are missing (outside the allowed prefix),
-            unexpected or of another shape.
-    """
-    expected = model.state_dict()
-    if allow_missing_prefix:
-        expected = OrderedDict((k, v) for k, v in expected.items()
-                               if not k.startswith(allow_missing_prefix))
-    problems = layout_problems(state, expected)
-    if problems:
-        raise ConversionError('the converted checkpoint does not load '
-                              f'strictly: {"; ".join(problems)}')
-    model.load_state_dict(state, strict=allow_missing_prefix is None)
-
-
-def summarize_dropped(dropped: Sequence[str],
-                      source: Mapping[str, Tensor]) -> Dict[str, List[int]]:
-    """``{prefix: [tensors, elements]}`` of the dropped source keys."""
-    summary: Dict[str, List[int]] = OrderedDict()
-    for key in dropped:
-        prefix = next((p for p in TPAVI_UNUSED_PREFIXES if key.startswith(p)),
-                      key)
-        entry = summary.setdefault(prefix, [0, 0])
-        entry[0] += 1
-        entry[1] += source[key].numel() if key in source else 0
-    return summary
 
 
 def convert(src: str,
@@ -190,8 +119,9 @@ def convert(src: str,
             f'{src}: {len(result.unknown)} keys of no known TPAVI layout, '
             f'e.g. {", ".join(result.unknown[:5])}')
     config = resolve_config(config, result.info['backbone'])
-    model = build_model(config)
-    check_classes(result.info['num_classes'], model, src)
+    model = build_model_without_weights(config)
+    check_num_classes(result.info['num_classes'], model, src,
+                      'output_conv.4', DOC)
     state = result.state_dict
     if vggish is not None:
         add_vggish(state, model, vggish)
@@ -204,9 +134,10 @@ def convert(src: str,
         config=osp.relpath(config, REPO_ROOT)
         if config.startswith(REPO_ROOT) else config,
         vggish=osp.basename(vggish) if vggish is not None else None,
-        dropped_unused=summarize_dropped(result.dropped, source),
+        dropped_unused=summarize_dropped(result.dropped, source,
+                                         TPAVI_UNUSED_PREFIXES),
         mmavs_version=__version__)
-    torch.save(dict(state_dict=state, meta=meta), dst)
+    save_atomic(dict(state_dict=state, meta=meta), dst)
     return meta
 
 

@@ -1,4 +1,5 @@
-from .ckpt_convert import (TPAVI_UNUSED_PREFIXES, ConversionResult,
+from .ckpt_convert import (AVSEGFORMER_UNUSED_PREFIXES, TPAVI_UNUSED_PREFIXES,
+                           ConversionResult, avsegformer_to_mmavs,
                            detect_tpavi_backbone, pvtv2_to_mit, strip_prefix,
                            tpavi_to_mmavs)
 from .diffusion_schedule import (add_noise, cosine_alphas_cumprod, ddim_step,
@@ -8,6 +9,7 @@ from .weight_init import (STRICT_INIT_TYPES, PretrainedPVTv2Init,
                           check_pretrained_layout, read_state_dict)
 
 __all__ = [
+    'AVSEGFORMER_UNUSED_PREFIXES', 'avsegformer_to_mmavs',
     'TPAVI_UNUSED_PREFIXES', 'ConversionResult', 'detect_tpavi_backbone',
     'pvtv2_to_mit', 'strip_prefix', 'tpavi_to_mmavs', 'STRICT_INIT_TYPES',
     'PretrainedPVTv2Init', 'StrictPretrainedInit', 'WeightFileError',

@@ -10,6 +10,9 @@ share one mapping:
 - :func:`tpavi_to_mmavs`: a checkpoint written by the AVSBench reference code
   (``Pred_endecoder`` with a PVTv2-b5 or ResNet-50 encoder) onto the TPAVI
   configs of this package (``AVSSegmentor`` + ``TPAVINeck`` + ``AVSFPNHead``).
+- :func:`avsegformer_to_mmavs`: a checkpoint written by the AVSegFormer
+  reference code onto the AVSegFormer configs (``AVSSegmentor`` without neck
+  + ``AVSegFormerHead``).
 
 Naming facts the mapping relies on (PVTv2 → MiT):
 
@@ -44,7 +47,8 @@ from torch import Tensor
 
 __all__ = [
     'ConversionResult', 'pvtv2_to_mit', 'strip_prefix', 'tpavi_to_mmavs',
-    'detect_tpavi_backbone', 'TPAVI_UNUSED_PREFIXES'
+    'detect_tpavi_backbone', 'TPAVI_UNUSED_PREFIXES', 'avsegformer_to_mmavs',
+    'AVSEGFORMER_UNUSED_PREFIXES'
 ]
 
 
@@ -243,14 +247,6 @@ def detect_tpavi_backbone(state: Mapping[str, Tensor]) -> str:
         f'{", ".join(keys[:5])}')
 
 
-def _rename_tpavi_key(key: str) -> Optional[str]:
-    for pattern, target in _TPAVI_RULES:
-        match = pattern.match(key)
-        if match:
-            return target(match) + key[match.end():]
-    return None
-
-
 def tpavi_to_mmavs(state: Mapping[str, Tensor]) -> ConversionResult:
     """Convert an AVSBench reference TPAVI checkpoint to mmavs names.
 
@@ -279,7 +275,7 @@ def tpavi_to_mmavs(state: Mapping[str, Tensor]) -> ConversionResult:
         elif key.startswith(TPAVI_UNUSED_PREFIXES):
             result.dropped.append(key)
         else:
-            target = _rename_tpavi_key(key)
+            target = _rename(key, _TPAVI_RULES)
             if target is None:
                 result.unknown.append(key)
             else:
@@ -290,4 +286,82 @@ def tpavi_to_mmavs(state: Mapping[str, Tensor]) -> ConversionResult:
             result.state_dict['backbone.visual.' + key] = value
         result.dropped += [PVT_ENCODER_PREFIX + k for k in pvt.dropped]
         result.unknown += [PVT_ENCODER_PREFIX + k for k in pvt.unknown]
+    return result
+
+
+# ------------------------------------------------ AVSegFormer → mmavs
+# Saved but never called by the reference forward pass (its callers are
+# commented out there).
+AVSEGFORMER_UNUSED_PREFIXES = ('head.fpn.', 'head.attn_fc.')
+_AVSEGFORMER_RULES: Tuple[_Rule, ...] = (
+    (re.compile(r'^vggish\.'), lambda m: 'backbone.audio.'),
+    # The model-level audio projection lives in the head here.
+    (re.compile(r'^audio_proj\.'), lambda m: 'decode_head.audio_proj.'),
+    (re.compile(r'^head\.transformer\.(encoder|decoder)\.'),
+     lambda m: f'decode_head.{m[1]}.'),
+    (re.compile(r'^head\.learnable_query\.'),
+     lambda m: 'decode_head.query_embed.'),
+    (re.compile(r'^head\.fusion_block\.'),
+     lambda m: 'decode_head.channel_mixer.'),
+    # The last 1x1 conv is mmseg's classifier, ``conv_seg``.
+    (re.compile(r'^head\.fc\.4\.'), lambda m: 'decode_head.conv_seg.'),
+    (re.compile(r'^head\.(level_embed|query_generator\.|in_proj\.|mlp\.|'
+                r'lateral_conv\.|out_conv\.|fc\.[02]\.)'),
+     lambda m: f'decode_head.{m[1]}'),
+    # A ResNet backbone keeps torchvision's names, as mmseg's ResNet does.
+    (re.compile(r'^backbone\.(conv1|bn1|layer[1-4])\.'),
+     lambda m: f'backbone.visual.{m[1]}.'),
+)
+
+
+def _rename(key: str, rules: Sequence[_Rule]) -> Optional[str]:
+    for pattern, target in rules:
+        match = pattern.match(key)
+        if match:
+            return target(match) + key[match.end():]
+    return None
+
+
+def avsegformer_to_mmavs(state: Mapping[str, Tensor]) -> ConversionResult:
+    """Convert an AVSegFormer reference checkpoint to mmavs names.
+
+    Args:
+        state: The plain state dict AVSegFormer's ``train.py`` saves
+            (``model.module.state_dict()``, VGGish included as
+            ``vggish.*``); a ``module.`` prefix on every key is accepted.
+
+    Returns:
+        ConversionResult: tensors named as in ``AVSSegmentor``
+        (``backbone.visual.*``, ``backbone.audio.*``, ``decode_head.*``);
+        ``dropped`` lists the stored-but-unused ``head.fpn.*`` and
+        ``head.attn_fc.*``; ``info`` has ``backbone`` (``'pvtv2-b5'`` for a
+        PVTv2 ``backbone.patch_embed1``, else ``'r50'``), ``num_classes``
+        (1 for S4 / MS3, 71 for AVSS) and ``with_vggish``.
+    """
+    state = _strip_data_parallel(state)
+    result = ConversionResult()
+    classifier = state.get('head.fc.4.weight')
+    result.info['num_classes'] = int(classifier.shape[0]) \
+        if classifier is not None else None
+    result.info['with_vggish'] = any(k.startswith('vggish.') for k in state)
+    pvt = 'backbone.patch_embed1.proj.weight' in state
+    result.info['backbone'] = 'pvtv2-b5' if pvt else 'r50'
+    encoder = OrderedDict()
+    for key, value in state.items():
+        if pvt and key.startswith('backbone.'):
+            encoder[key[len('backbone.'):]] = value
+        elif key.startswith(AVSEGFORMER_UNUSED_PREFIXES):
+            result.dropped.append(key)
+        else:
+            target = _rename(key, _AVSEGFORMER_RULES)
+            if target is None:
+                result.unknown.append(key)
+            else:
+                result.state_dict[target] = value
+    if encoder:
+        converted = pvtv2_to_mit(encoder, drop_prefixes=('head.', ))
+        for key, value in converted.state_dict.items():
+            result.state_dict['backbone.visual.' + key] = value
+        result.dropped += ['backbone.' + k for k in converted.dropped]
+        result.unknown += ['backbone.' + k for k in converted.unknown]
     return result

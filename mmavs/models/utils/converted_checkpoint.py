@@ -1,0 +1,110 @@
+"""Checks and saving shared by the checkpoint converters.
+
+A converter maps a reference state dict onto an mmavs config's model; these
+helpers build that model without reading any weight file, prove that the
+result loads with ``strict=True``, and write the file atomically so that an
+interrupted conversion never leaves a truncated checkpoint behind.
+"""
+import os
+import os.path as osp
+import tempfile
+from collections import OrderedDict
+from typing import Dict, List, Mapping, Optional, Sequence
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmseg.registry import MODELS
+from torch import Tensor, nn
+
+from .weight_init import layout_problems
+
+
+class ConversionError(RuntimeError):
+    """The checkpoint cannot be converted for the chosen config."""
+
+
+def drop_init_cfgs(cfg: object) -> object:
+    """A copy of a config without any ``init_cfg`` (no file is read)."""
+    if isinstance(cfg, dict):
+        return {k: drop_init_cfgs(v) for k, v in cfg.items()
+                if k != 'init_cfg'}
+    if isinstance(cfg, (list, tuple)):
+        return type(cfg)(drop_init_cfgs(v) for v in cfg)
+    return cfg
+
+
+def build_model_without_weights(config: str) -> nn.Module:
+    """Build the config's model with random weights."""
+    if not osp.isfile(config):
+        raise ConversionError(f'config file not found: {config}')
+    cfg = Config.fromfile(config)
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'mmseg')):
+        return MODELS.build(drop_init_cfgs(cfg.model.to_dict()))
+
+
+def check_num_classes(num_classes: Optional[int], model: nn.Module,
+                      src: str, classifier: str, doc: str) -> None:
+    """Refuse a checkpoint whose classifier does not fit the model.
+
+    Args:
+        num_classes: Output channels of the checkpoint's classifier.
+        model: The target model.
+        src: Checkpoint path, for the message.
+        classifier: The classifier's key in the checkpoint, for the message.
+        doc: Documentation page to point at.
+    """
+    out = getattr(model.decode_head, 'out_channels', None)
+    if num_classes is not None and num_classes != out:
+        kind = 'an AVSBench-Semantic (AVSS) checkpoint' \
+            if num_classes == 71 else f'a {num_classes}-class checkpoint'
+        raise ConversionError(
+            f'{src} is {kind} ({classifier} has {num_classes} channels), '
+            f'but the config predicts {out} channel(s). mmavs has no AVSS '
+            f'config yet, so AVSS checkpoints cannot be loaded; see {doc}.')
+
+
+def check_strict(state: Mapping[str, Tensor], model: nn.Module,
+                 allow_missing_prefix: Optional[str] = None) -> None:
+    """Load ``state`` into ``model`` strictly, bar an allowed missing prefix.
+
+    Raises:
+        ConversionError: Keys are missing (outside the allowed prefix),
+            unexpected or of another shape.
+    """
+    expected = model.state_dict()
+    if allow_missing_prefix:
+        expected = OrderedDict((k, v) for k, v in expected.items()
+                               if not k.startswith(allow_missing_prefix))
+    problems = layout_problems(state, expected)
+    if problems:
+        raise ConversionError('the converted checkpoint does not load '
+                              f'strictly: {"; ".join(problems)}')
+    model.load_state_dict(state, strict=allow_missing_prefix is None)
+
+
+def summarize_dropped(dropped: Sequence[str], source: Mapping[str, Tensor],
+                      prefixes: Sequence[str]) -> Dict[str, List[int]]:
+    """``{prefix: [tensors, elements]}`` of the dropped source keys."""
+    summary: Dict[str, List[int]] = OrderedDict()
+    for key in dropped:
+        prefix = next((p for p in prefixes if key.startswith(p)), key)
+        entry = summary.setdefault(prefix, [0, 0])
+        entry[0] += 1
+        entry[1] += source[key].numel() if key in source else 0
+    return summary
+
+
+def save_atomic(obj: object, dst: str) -> None:
+    """``torch.save`` to a temporary file beside ``dst``, then rename."""
+    folder = osp.dirname(osp.abspath(dst))
+    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(dst), dir=folder)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise

@@ -1,0 +1,96 @@
+"""tools/model_converters/avsegformer2mmavs.py on reference-layout files.
+
+The reference checkpoints are random state dicts with the names and shapes of
+the AVSegFormer listing; the converted file must load strictly into the
+AVSegFormer config's model with every tensor in its place. (The PVT mapping
+is checked numerically in test_ckpt_convert.py, the channel mixer against
+torch's attention in test_avsegformer_layers.py.)"""
+import importlib.util
+import os.path as osp
+
+import pytest
+import torch
+
+from mmavs.utils import safe_torch_load
+from reference_keys import listing_state
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(ROOT, 'tools', 'model_converters', 'avsegformer2mmavs.py')
+
+
+@pytest.fixture(scope='module')
+def tool():
+    spec = importlib.util.spec_from_file_location('avsegformer2mmavs', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def converted(tool, tmp_path_factory):
+    folder = tmp_path_factory.mktemp('avsegformer')
+    src = str(folder / 'AVSegFormer_pvt2_s4_best.pth')
+    torch.save(listing_state('avsegformer_pvt_s4'), src)
+    dst = str(folder / 'converted.pth')
+    assert tool.main([src, dst]) == 0
+    return src, dst
+
+
+def test_pvt_checkpoint_loads_strictly(tool, converted, capsys):
+    src, dst = converted
+    saved = safe_torch_load(dst)
+    assert saved['meta']['config'] == tool.DEFAULT_CONFIGS['pvtv2-b5']
+    assert saved['meta']['dropped_unused'] == {
+        'head.fpn.': [6, 1770240], 'head.attn_fc.': [5, 331968]}
+    model = tool.build_model_without_weights(
+        osp.join(ROOT, tool.DEFAULT_CONFIGS['pvtv2-b5']))
+    model.load_state_dict(saved['state_dict'], strict=True)
+    source = safe_torch_load(src)
+    state = saved['state_dict']
+    pairs = {
+        'vggish.embeddings.4.weight': 'backbone.audio.embeddings.4.weight',
+        'audio_proj.bias': 'decode_head.audio_proj.bias',
+        'head.learnable_query.weight': 'decode_head.query_embed.weight',
+        'head.fusion_block.kv_proj.weight':
+        'decode_head.channel_mixer.kv_proj.weight',
+        'head.fc.4.weight': 'decode_head.conv_seg.weight',
+        'head.transformer.encoder.layers.5.self_attn.sampling_offsets.bias':
+        'decode_head.encoder.layers.5.self_attn.sampling_offsets.bias',
+        'head.query_generator.layers.2.ffn.2.weight':
+        'decode_head.query_generator.layers.2.ffn.2.weight',
+    }
+    for ref, ours in pairs.items():
+        assert torch.equal(source[ref], state[ours]), ref
+
+
+def test_ms3_config_takes_the_same_file(tool, converted, tmp_path):
+    src, _ = converted
+    config = osp.join(ROOT, 'configs', 'avsegformer',
+                      'avsegformer_pvtv2-b5_1xb2-60e_ms3-512x512.py')
+    meta = tool.convert(src, str(tmp_path / 'ms3.pth'), config=config)
+    assert meta['config'].endswith('ms3-512x512.py')
+
+
+def test_avss_checkpoint_is_refused(tool, tmp_path, capsys):
+    src = tmp_path / 'avss.pth'
+    torch.save(listing_state('avsegformer_pvt_avss'), src)
+    assert tool.main([str(src), str(tmp_path / 'out.pth')]) == 1
+    err = capsys.readouterr().err
+    assert 'AVSBench-Semantic (AVSS)' in err and 'head.fc.4' in err
+    assert not osp.exists(tmp_path / 'out.pth')
+
+
+def test_foreign_or_damaged_checkpoints_are_refused(tool, tmp_path, capsys):
+    state = listing_state('avsegformer_pvt_s4')
+    state['head.extra.weight'] = torch.zeros(1)
+    src = tmp_path / 'extra.pth'
+    torch.save(state, src)
+    assert tool.main([str(src), str(tmp_path / 'o.pth')]) == 1
+    assert 'head.extra.weight' in capsys.readouterr().err
+    del state['head.extra.weight']
+    state['head.mlp.layers.0.weight'] = torch.zeros(2048, 100, 1, 1)
+    torch.save(state, src)
+    assert tool.main([str(src), str(tmp_path / 'o.pth')]) == 1
+    err = capsys.readouterr().err
+    assert 'decode_head.mlp.layers.0.weight' in err
+    assert not osp.exists(tmp_path / 'o.pth')
