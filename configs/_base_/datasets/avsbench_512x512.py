@@ -10,9 +10,6 @@ train_pipeline_512 = [
     dict(type='PackAVSInputs'),
 ]
 test_pipeline_512 = [
-    dict(type='LoadAVSFrames'),
-    dict(type='LoadAVSMasks'),
-    dict(type='LoadAVSAudio'),
-    dict(type='ResizeAVSClip', scale=scale_512, resize_masks=False),
-    dict(type='PackAVSInputs'),
+    dict(t, resize_masks=False) if t['type'] == 'ResizeAVSClip' else t
+    for t in train_pipeline_512
 ]

@@ -268,14 +268,25 @@ def tpavi_to_mmavs(state: Mapping[str, Tensor]) -> ConversionResult:
     head = state.get('output_conv.4.weight')
     result.info['num_classes'] = int(head.shape[0]) if head is not None \
         else None
+    _convert_keys(state, result, PVT_ENCODER_PREFIX, TPAVI_UNUSED_PREFIXES,
+                  _TPAVI_RULES)
+    return result
+
+
+def _convert_keys(state: Mapping[str, Tensor], result: ConversionResult,
+                  pvt_prefix: Optional[str], unused: Sequence[str],
+                  rules: Sequence[_Rule]) -> None:
+    """Rename ``state`` into ``result``: keys under ``pvt_prefix`` through
+    :func:`pvtv2_to_mit` into ``backbone.visual.``, keys under ``unused``
+    to ``dropped``, the others by ``rules`` (or to ``unknown``)."""
     encoder = OrderedDict()
     for key, value in state.items():
-        if key.startswith(PVT_ENCODER_PREFIX):
-            encoder[key[len(PVT_ENCODER_PREFIX):]] = value
-        elif key.startswith(TPAVI_UNUSED_PREFIXES):
+        if pvt_prefix and key.startswith(pvt_prefix):
+            encoder[key[len(pvt_prefix):]] = value
+        elif key.startswith(tuple(unused)):
             result.dropped.append(key)
         else:
-            target = _rename(key, _TPAVI_RULES)
+            target = _rename(key, rules)
             if target is None:
                 result.unknown.append(key)
             else:
@@ -284,9 +295,8 @@ def tpavi_to_mmavs(state: Mapping[str, Tensor]) -> ConversionResult:
         pvt = pvtv2_to_mit(encoder, drop_prefixes=('head.', ))
         for key, value in pvt.state_dict.items():
             result.state_dict['backbone.visual.' + key] = value
-        result.dropped += [PVT_ENCODER_PREFIX + k for k in pvt.dropped]
-        result.unknown += [PVT_ENCODER_PREFIX + k for k in pvt.unknown]
-    return result
+        result.dropped += [pvt_prefix + k for k in pvt.dropped]
+        result.unknown += [pvt_prefix + k for k in pvt.unknown]
 
 
 # ------------------------------------------------ AVSegFormer → mmavs
@@ -346,22 +356,6 @@ def avsegformer_to_mmavs(state: Mapping[str, Tensor]) -> ConversionResult:
     result.info['with_vggish'] = any(k.startswith('vggish.') for k in state)
     pvt = 'backbone.patch_embed1.proj.weight' in state
     result.info['backbone'] = 'pvtv2-b5' if pvt else 'r50'
-    encoder = OrderedDict()
-    for key, value in state.items():
-        if pvt and key.startswith('backbone.'):
-            encoder[key[len('backbone.'):]] = value
-        elif key.startswith(AVSEGFORMER_UNUSED_PREFIXES):
-            result.dropped.append(key)
-        else:
-            target = _rename(key, _AVSEGFORMER_RULES)
-            if target is None:
-                result.unknown.append(key)
-            else:
-                result.state_dict[target] = value
-    if encoder:
-        converted = pvtv2_to_mit(encoder, drop_prefixes=('head.', ))
-        for key, value in converted.state_dict.items():
-            result.state_dict['backbone.visual.' + key] = value
-        result.dropped += ['backbone.' + k for k in converted.dropped]
-        result.unknown += ['backbone.' + k for k in converted.unknown]
+    _convert_keys(state, result, 'backbone.' if pvt else None,
+                  AVSEGFORMER_UNUSED_PREFIXES, _AVSEGFORMER_RULES)
     return result
