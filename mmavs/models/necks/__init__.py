@@ -1,6 +1,8 @@
+from .base_latent_neck import BaseLatentNeck
 from .latent_diffusion_neck import LatentDiffusionNeck
 from .tpavi import DilatedConvModule, TPAVIBlock, TPAVINeck
 
 __all__ = [
-    'DilatedConvModule', 'LatentDiffusionNeck', 'TPAVIBlock', 'TPAVINeck'
+    'BaseLatentNeck', 'DilatedConvModule', 'LatentDiffusionNeck',
+    'TPAVIBlock', 'TPAVINeck'
 ]
