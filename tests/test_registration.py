@@ -27,7 +27,8 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
         METRICS.build(dict(type='AVSMetric'))
         from mmseg.registry import HOOKS, MODELS
         for name in ('AVSSegmentor', 'AudioVisualBackbone', 'VGGish',
-                     'TPAVINeck', 'LatentDiffusionNeck', 'AVSFPNHead',
+                     'TPAVINeck', 'LatentDiffusionNeck', 'CVAELatentNeck',
+                     'AVSFPNHead',
                      'AVSegFormerHead', 'AVMatchingLoss', 'ContrastiveLoss',
                      'BinaryDiceLoss'):
             assert MODELS.get(name) is not None, name

@@ -6,7 +6,7 @@ baseline built from the same config, alternating the two, then prints both,
 their ratios, and peak memory. Random weights; no data. Baselines:
 
 - ``ed`` (default): the latent neck replaced by the fusion neck it wraps
-  (DiffusionAVS against its E-D model).
+  (DiffusionAVS or the CVAE baseline against its E-D model).
 - ``fpn-head``: the decode head replaced by the Panoptic-FPN head on the same
   neck outputs (Table VII: the AVSegFormer head against the FPN head); the
   head alone is timed too.
@@ -47,10 +47,12 @@ def parse_args():
 
 
 def ed_counterpart(model_cfg: dict) -> dict:
-    """The same model with a latent neck replaced by the neck it wraps."""
+    """The same model with a latent neck (diffusion or CVAE) replaced by
+    the fusion neck it wraps."""
     cfg = copy.deepcopy(model_cfg)
-    if (cfg.get('neck') or {}).get('type') == 'LatentDiffusionNeck':
-        cfg['neck'] = cfg['neck']['fusion']
+    neck = cfg.get('neck') or {}
+    if 'fusion' in neck:
+        cfg['neck'] = neck['fusion']
     return cfg
 
 
