@@ -156,5 +156,10 @@ class LatentFusion(nn.Module):
 
     def forward(self, feature: Tensor, latent: Tensor) -> Tensor:
         tiled = latent[:, :, None, None].expand(-1, -1, *feature.shape[-2:])
-        return self.fuse_conv(
+        fused = self.fuse_conv(
             torch.cat([feature, self.latent_conv(tiled)], dim=1))
+        # Keep the layout of G_4 (TPAVI gives channels-last strides): a head
+        # fed levels in mixed layouts runs markedly slower on CPU.
+        if feature.is_contiguous(memory_format=torch.channels_last):
+            return fused.contiguous(memory_format=torch.channels_last)
+        return fused
