@@ -191,6 +191,9 @@ class TPAVINeck(BaseModule):
         audio_channels: Audio embedding size.
         tpavi_levels: Levels that are fused with audio; the others only get
             the dilated projection.
+        dilations: Dilations of the projection's 3x3 convolutions, the
+            reference's ``(3, 6, 12, 18)`` by default (sized for 56x56 and
+            smaller maps of a 224 input).
         init_cfg: mmengine initialisation config.
     """
 
@@ -199,6 +202,7 @@ class TPAVINeck(BaseModule):
                  channels: int = 256,
                  audio_channels: int = 128,
                  tpavi_levels: Sequence[int] = (0, 1, 2, 3),
+                 dilations: Sequence[int] = (3, 6, 12, 18),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.in_channels = list(in_channels)
@@ -211,7 +215,8 @@ class TPAVINeck(BaseModule):
         self.channels = channels
         self.tpavi_levels = tuple(sorted(set(tpavi_levels)))
         self.convs = ModuleList(
-            DilatedConvModule(c, channels) for c in self.in_channels)
+            DilatedConvModule(c, channels, tuple(dilations))
+            for c in self.in_channels)
         self.tpavi = ModuleDict({
             str(lvl): TPAVIBlock(channels, audio_channels)
             for lvl in self.tpavi_levels

@@ -190,3 +190,19 @@ def test_partial_tpavi_levels():
         assert level_audio[level] is None
     assert level_audio[3].shape == (2, 16)
     assert fused[3].shape == (2, 16, 2, 2)
+
+
+def test_neck_dilations():
+    """The reference dilations by default; other ones where configured."""
+    neck = TPAVINeck(in_channels=IN_CHANNELS, channels=16)
+    for level in neck.convs:
+        assert [m.dilation for m in level.convs] == [(d, d)
+                                                     for d in (3, 6, 12, 18)]
+    neck = TPAVINeck(in_channels=IN_CHANNELS, channels=16,
+                     dilations=(1, 1, 1, 1))
+    for level in neck.convs:
+        assert [m.dilation for m in level.convs] == [(1, 1)] * 4
+        assert [m.padding for m in level.convs] == [(1, 1)] * 4
+    feats, audio = neck_inputs(num_frames=2)
+    fused, _ = neck(feats, audio, num_frames=2)
+    assert [f.shape[-1] for f in fused] == list(LEVEL_SIZES)
