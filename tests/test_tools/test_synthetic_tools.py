@@ -1,4 +1,5 @@
 """The synthetic-data command-line tools, run as users run them."""
+import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -50,10 +51,24 @@ def test_main_job_trains_and_tests_true_and_shuffled_audio(tmp_path):
         options += [f'{dataset}.data_root={data}', f'{dataset}.num_frames=2']
         options += [f'{dataset}.synthetic.{k}={v}'
                     for k, v in synthetic.items()]
-    out = run('tools/misc/main_job.py', '--work-root', str(tmp_path / 'w'),
-              '--cfg-options', *options)
+    out = run('tools/misc/main_job.py',
+              'configs/tpavi/tpavi_r18_1xb4-20e_synthetic-ms3-64x64.py',
+              '--work-root', str(tmp_path / 'w'), '--cfg-options', *options)
     row = [line for line in out.splitlines()
            if line.startswith('tpavi_r18_1xb4-20e_synthetic-ms3-64x64')]
     assert len(row) == 1
     values = [float(v) for v in row[0].split()[1:]]
     assert len(values) == 5 and all(0 <= v <= 1 for v in values[1:])
+
+
+def test_main_job_runs_diffusionavs_and_its_ed_model_by_default():
+    spec = importlib.util.spec_from_file_location(
+        'main_job', osp.join(ROOT, 'tools', 'misc', 'main_job.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.DEFAULT_CONFIGS == [
+        'configs/diffavs/diffavs_r18_1xb4-20e_synthetic-ms3-64x64.py',
+        'configs/tpavi/tpavi_r18_1xb4-20e_synthetic-ms3-64x64.py'
+    ]
+    for config in module.DEFAULT_CONFIGS:
+        assert osp.isfile(osp.join(ROOT, config))

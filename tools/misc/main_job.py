@@ -5,7 +5,8 @@ best checkpoint, test it on the test split with each clip's own audio and with
 the audio of another clip (``test_dataloader.dataset.shuffle_audio=True``),
 and print one table. Audio matters to a model only as far as the two differ.
 
-Example::
+Without arguments it runs DiffusionAVS and its E-D model (TPAVI) on the
+same synthetic data and budget. One config::
 
     python tools/misc/main_job.py \
         configs/tpavi/tpavi_r18_1xb4-20e_synthetic-ms3-64x64.py
@@ -21,7 +22,11 @@ from mmengine.runner import Runner
 
 import mmavs  # noqa: F401
 
-DEFAULT_CONFIGS = ['configs/tpavi/tpavi_r18_1xb4-20e_synthetic-ms3-64x64.py']
+# DiffusionAVS and its E-D model (TPAVI) on the same data and budget.
+DEFAULT_CONFIGS = [
+    'configs/diffavs/diffavs_r18_1xb4-20e_synthetic-ms3-64x64.py',
+    'configs/tpavi/tpavi_r18_1xb4-20e_synthetic-ms3-64x64.py',
+]
 
 
 def parse_args():
