@@ -29,6 +29,7 @@ class AVSSegmentor(BaseSegmentor):
           │                                   audio_feat (B*T, D_a)
           └─ neck(visual, audio_feat, T)    → fused [L×(B*T,C,H_l,W_l)],
                                               level_audio [L×(B*T,C) | None]
+             (no neck: fused = visual, level_audio = None)
         loss():    decode_head.loss_and_logits(fused, audio_feat, samples)
                      → head losses (annotated frames only), logits
                    + auxiliary losses(logits, fused, level_audio)
