@@ -26,7 +26,8 @@ import mmavs  # noqa: F401
 from mmengine.config import Config
 from mmengine.dist import is_main_process
 
-from mmavs.utils.tool_utils import add_common_args, build_runner, load_config
+from mmavs.utils.tool_utils import (add_common_args, build_runner,
+                                    finish_distributed, load_config)
 
 PROTOCOL_A_KEYS = ('mIoU', 'Fscore')
 BATCH_INDEPENDENT_KEYS = ('mIoU_protoB', 'fgIoU_protoB', 'Fscore_protoB',
@@ -191,6 +192,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if is_main_process():
         print(format_summary(metrics or {}))
         sys.stdout.flush()
+    finish_distributed()
 
 
 if __name__ == '__main__':

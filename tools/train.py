@@ -22,7 +22,8 @@ from mmengine.device import (is_cuda_available, is_mlu_available,
                              is_musa_available, is_npu_available)
 
 from mmavs.utils.tool_utils import (add_common_args, build_runner,
-                                    cli_overrides, load_config)
+                                    cli_overrides, finish_distributed,
+                                    load_config)
 
 AUTO_RESUME = 'auto'
 
@@ -103,6 +104,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     apply_resume(cfg, args.resume, cli_overrides(args))
     runner = build_runner(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

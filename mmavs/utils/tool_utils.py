@@ -125,6 +125,19 @@ def prepare_cpu_distributed(cfg: Config) -> None:
     cfg.model_wrapper_cfg = wrapper
 
 
+def finish_distributed() -> None:
+    """Tear the process group down before the interpreter exits.
+
+    Left to interpreter shutdown, gloo's threads can be destroyed while
+    still joinable, and a rank then aborts ("terminate called without an
+    active exception") after its work is done, failing the whole launch.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def build_runner(cfg: Config) -> Runner:
     """Build the runner the config asks for (``runner_type``) or a Runner."""
     prepare_cpu_distributed(cfg)
