@@ -111,3 +111,32 @@ def test_audio_is_required():
     data = model.data_preprocessor(clip_batch())
     with pytest.raises(ValueError, match='needs the audio'):
         model(data['inputs'], None, data['data_samples'], mode='predict')
+
+
+def test_without_neck_the_head_reads_the_backbone():
+    """AVSegFormer's layout: no neck, the head fuses audio itself."""
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='AVSSegmentor',
+        data_preprocessor=dict(type='AVSDataPreprocessor'),
+        backbone=dict(
+            type='AudioVisualBackbone',
+            visual=dict(type='ResNet', depth=18, base_channels=8,
+                        out_indices=(0, 1, 2, 3)),
+            audio=dict(type='VGGish')),
+        decode_head=dict(
+            type='AVSegFormerHead', in_channels=[8, 16, 32, 64],
+            embed_dims=32, num_queries=4, num_heads=4, num_points=2,
+            num_encoder_layers=1, num_decoder_layers=1, num_query_layers=1,
+            ffn_dims=32, query_ffn_dims=16, mlp_channels=16, num_groups=8)))
+    assert model.neck is None and not model.with_latent_neck
+    data = model.data_preprocessor(clip_batch(), training=True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_dice', 'loss_mix'}
+    model.eval()
+    with torch.no_grad():
+        data = model.data_preprocessor(clip_batch(), training=False)
+        out = model(**data, mode='predict')
+    assert len(out) == 2 * T
+    assert out[0].pred_sem_seg.data.shape == (1, SIZE, SIZE)
