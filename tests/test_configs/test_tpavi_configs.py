@@ -69,3 +69,20 @@ def test_missing_pretrained_weights_fail_early(avsbench_root, tmp_path):
         result.stderr
     assert 'docs/en/pretrained_weights.md' in result.stderr
     assert 'model.backbone.visual.init_cfg=None' in result.stderr
+
+
+def test_synthetic_512clips_variant_builds():
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(osp.join(
+        ROOT, 'configs', 'tpavi',
+        'tpavi_r18_1xb4-7e_synthetic-ms3-512clips-64x64.py'))
+    assert cfg.train_dataloader.dataset.synthetic.ms3_clips.train == 512
+    assert cfg.train_dataloader.dataset.data_root != \
+        'data/synthetic_avsbench'
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    assert model.neck.convs[0].convs[0].dilation == (1, 1)
+    assert len(model.decode_head.loss_decode) == 2
+    assert len(model.auxiliary_loss) == 0
