@@ -26,8 +26,8 @@ from mmavs.models.utils import (AVSEGFORMER_UNUSED_PREFIXES,
                                 avsegformer_to_mmavs, read_state_dict)
 from mmavs.models.utils.converted_checkpoint import (
     ConversionError, build_model_without_weights, check_num_classes,
-    check_strict, save_atomic, summarize_dropped)
-from mmavs.version import __version__
+    check_strict, conversion_meta, converter_parser, print_conversion,
+    save_atomic, summarize_dropped)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # S4 and MS3 configs build the same modules, so one config per backbone
@@ -41,15 +41,10 @@ DOC = 'configs/avsegformer/README.md'
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Convert an AVSegFormer reference checkpoint')
-    parser.add_argument('src', help='reference checkpoint (.pth)')
-    parser.add_argument('dst', help='output checkpoint for mmavs')
-    parser.add_argument(
-        '--config',
-        help='mmavs config the result must load into (default: the S4 '
-        'AVSegFormer config of the checkpoint\'s backbone)')
-    return parser.parse_args(argv)
+    return converter_parser(
+        'Convert an AVSegFormer reference checkpoint',
+        'mmavs config the result must load into (default: the S4 '
+        'AVSegFormer config of the checkpoint\'s backbone)').parse_args(argv)
 
 
 def convert(src: str, dst: str, config: Optional[str] = None) -> dict:
@@ -78,16 +73,12 @@ def convert(src: str, dst: str, config: Optional[str] = None) -> dict:
     check_num_classes(result.info['num_classes'], model, src, 'head.fc.4',
                       DOC)
     check_strict(result.state_dict, model)
-    meta = dict(
-        converted_from=osp.basename(src),
-        source_layout='AVSegFormer reference checkpoint, '
+    meta = conversion_meta(
+        src, config, REPO_ROOT, 'tools/model_converters/avsegformer2mmavs.py',
+        'AVSegFormer reference checkpoint, '
         f'{result.info["backbone"]} encoder',
-        converter='tools/model_converters/avsegformer2mmavs.py',
-        config=osp.relpath(config, REPO_ROOT)
-        if osp.abspath(config).startswith(REPO_ROOT) else config,
-        dropped_unused=summarize_dropped(result.dropped, source,
-                                         AVSEGFORMER_UNUSED_PREFIXES),
-        mmavs_version=__version__)
+        summarize_dropped(result.dropped, source,
+                          AVSEGFORMER_UNUSED_PREFIXES))
     save_atomic(dict(state_dict=result.state_dict, meta=meta), dst)
     return meta
 
@@ -99,11 +90,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (ConversionError, FileNotFoundError, ValueError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    print(f'{meta["source_layout"]} -> {args.dst} (loads strictly into '
-          f'{meta["config"]})')
-    for prefix, (tensors, elements) in meta['dropped_unused'].items():
-        print(f'  dropped unused {prefix}*: {tensors} tensors, '
-              f'{elements:,} values')
+    print_conversion(meta, args.dst)
     return 0
 
 

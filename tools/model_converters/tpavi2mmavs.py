@@ -39,8 +39,8 @@ from mmavs.models.utils import (TPAVI_UNUSED_PREFIXES, read_state_dict,
                                 tpavi_to_mmavs)
 from mmavs.models.utils.converted_checkpoint import (
     ConversionError, build_model_without_weights, check_num_classes,
-    check_strict, save_atomic, summarize_dropped)
-from mmavs.version import __version__
+    check_strict, conversion_meta, converter_parser, print_conversion,
+    save_atomic, summarize_dropped)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # S4 and MS3 configs build the same modules (MS3 only adds a loss), so one
@@ -55,13 +55,9 @@ DOC = 'configs/tpavi/README.md'
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Convert an AVSBench reference TPAVI checkpoint')
-    parser.add_argument('src', help='reference checkpoint (.pth)')
-    parser.add_argument('dst', help='output checkpoint for mmavs')
-    parser.add_argument(
-        '--config',
-        help='mmavs config the result must load into (default: the S4 TPAVI '
+    parser = converter_parser(
+        'Convert an AVSBench reference TPAVI checkpoint',
+        'mmavs config the result must load into (default: the S4 TPAVI '
         'config of the checkpoint\'s backbone)')
     audio = parser.add_mutually_exclusive_group()
     audio.add_argument(
@@ -126,17 +122,12 @@ def convert(src: str,
     if vggish is not None:
         add_vggish(state, model, vggish)
     check_strict(state, model, None if vggish is not None else AUDIO_PREFIX)
-    meta = dict(
-        converted_from=osp.basename(src),
-        source_layout='AVSBench reference TPAVI (Pred_endecoder), '
+    meta = conversion_meta(
+        src, config, REPO_ROOT, 'tools/model_converters/tpavi2mmavs.py',
+        'AVSBench reference TPAVI (Pred_endecoder), '
         f'{result.info["backbone"]} encoder',
-        converter='tools/model_converters/tpavi2mmavs.py',
-        config=osp.relpath(config, REPO_ROOT)
-        if config.startswith(REPO_ROOT) else config,
-        vggish=osp.basename(vggish) if vggish is not None else None,
-        dropped_unused=summarize_dropped(result.dropped, source,
-                                         TPAVI_UNUSED_PREFIXES),
-        mmavs_version=__version__)
+        summarize_dropped(result.dropped, source, TPAVI_UNUSED_PREFIXES),
+        vggish=osp.basename(vggish) if vggish is not None else None)
     save_atomic(dict(state_dict=state, meta=meta), dst)
     return meta
 
@@ -149,11 +140,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (ConversionError, FileNotFoundError, ValueError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    print(f'{meta["source_layout"]} -> {args.dst} (loads strictly into '
-          f'{meta["config"]})')
-    for prefix, (tensors, elements) in meta['dropped_unused'].items():
-        print(f'  dropped unused {prefix}*: {tensors} tensors, '
-              f'{elements:,} values')
+    print_conversion(meta, args.dst)
     if meta['vggish'] is None:
         print('  no audio weights: the model takes VGGish from its init_cfg; '
               'tools/test.py needs a file converted with --vggish')

@@ -5,6 +5,7 @@ helpers build that model without reading any weight file, prove that the
 result loads with ``strict=True``, and write the file atomically so that an
 interrupted conversion never leaves a truncated checkpoint behind.
 """
+import argparse
 import os
 import os.path as osp
 import tempfile
@@ -17,6 +18,7 @@ from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
+from ...version import __version__
 from .weight_init import layout_problems
 
 
@@ -108,3 +110,39 @@ def save_atomic(obj: object, dst: str) -> None:
         if osp.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def converter_parser(description: str,
+                     config_help: str) -> argparse.ArgumentParser:
+    """The arguments every converter takes: ``src``, ``dst``, ``--config``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('src', help='reference checkpoint (.pth)')
+    parser.add_argument('dst', help='output checkpoint for mmavs')
+    parser.add_argument('--config', help=config_help)
+    return parser
+
+
+def conversion_meta(src: str, config: str, repo_root: str, converter: str,
+                    source_layout: str, dropped_unused: Mapping[str, list],
+                    **extra) -> dict:
+    """The ``meta`` saved beside converted weights; ``config`` relative to
+    the repository when it lies inside it."""
+    config_path = osp.abspath(config)
+    return dict(
+        converted_from=osp.basename(src),
+        source_layout=source_layout,
+        converter=converter,
+        config=osp.relpath(config_path, repo_root)
+        if config_path.startswith(repo_root) else config,
+        dropped_unused=dict(dropped_unused),
+        mmavs_version=__version__,
+        **extra)
+
+
+def print_conversion(meta: Mapping, dst: str) -> None:
+    """One line for the result, one per dropped prefix."""
+    print(f'{meta["source_layout"]} -> {dst} (loads strictly into '
+          f'{meta["config"]})')
+    for prefix, (tensors, elements) in meta['dropped_unused'].items():
+        print(f'  dropped unused {prefix}*: {tensors} tensors, '
+              f'{elements:,} values')
