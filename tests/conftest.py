@@ -46,12 +46,13 @@ SHRINK = {
 }
 SHRUNK_LEVELS = {'pvtv2-b5': '[8,16,40,64]', 'r50': '[8,16,32,64]'}
 # The AVSegFormer head at one layer per stack and 32 channels.
+TINY_AVSEGFORMER_HEAD_ARGS = dict(
+    embed_dims=32, num_queries=4, num_heads=4, num_points=2,
+    num_encoder_layers=1, num_decoder_layers=1, num_query_layers=1,
+    ffn_dims=32, query_ffn_dims=16, mlp_channels=16, num_groups=8)
 TINY_AVSEGFORMER_HEAD = [
-    f'model.decode_head.{key}={value}' for key, value in dict(
-        embed_dims=32, num_queries=4, num_heads=4, num_points=2,
-        num_encoder_layers=1, num_decoder_layers=1, num_query_layers=1,
-        ffn_dims=32, query_ffn_dims=16, mlp_channels=16,
-        num_groups=8).items()
+    f'model.decode_head.{key}={value}'
+    for key, value in TINY_AVSEGFORMER_HEAD_ARGS.items()
 ]
 
 

@@ -3,6 +3,8 @@ import os.path as osp
 import subprocess
 import sys
 
+from conftest import TINY_AVSEGFORMER_HEAD
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -33,17 +35,13 @@ def test_benchmark_prints_ratios():
 
 
 def test_benchmark_compares_heads():
-    head = [f'model.decode_head.{k}={v}' for k, v in dict(
-        embed_dims=32, num_queries=4, num_heads=4, num_encoder_layers=1,
-        num_decoder_layers=1, num_query_layers=1, ffn_dims=32,
-        query_ffn_dims=16, mlp_channels=16, num_groups=8).items()]
     result = subprocess.run(
         [sys.executable, 'tools/analysis_tools/benchmark.py',
          'configs/diffavs/pvt_ms3_avsegformer-head.py', '--baseline',
          'fpn-head', '--size', '64', '--frames', '2', '--repeats', '1',
          '--cfg-options', 'model.backbone.visual.embed_dims=8',
          'model.backbone.visual.num_layers=[1,1,1,1]',
-         'model.neck.fusion.in_channels=[8,16,40,64]', *head],
+         'model.neck.fusion.in_channels=[8,16,40,64]', *TINY_AVSEGFORMER_HEAD],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'FPN head' in result.stdout

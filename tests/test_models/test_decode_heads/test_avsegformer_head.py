@@ -8,18 +8,16 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmavs.models  # noqa: F401
+from conftest import TINY_AVSEGFORMER_HEAD_ARGS
 
 KEYS = osp.join(osp.dirname(__file__), '..', '..', 'checkpoint_keys',
                 'avsegformer_pvt_s4.json')
-TINY = dict(embed_dims=32, num_queries=6, num_heads=4, num_points=2,
-            num_encoder_layers=1, num_decoder_layers=1, num_query_layers=1,
-            ffn_dims=32, query_ffn_dims=16, mlp_channels=16, num_groups=8)
 
 
 def build(in_channels=(8, 16, 40, 64), **kwargs):
     return MODELS.build(dict(type='AVSegFormerHead',
                              in_channels=list(in_channels),
-                             **dict(TINY, **kwargs)))
+                             **dict(TINY_AVSEGFORMER_HEAD_ARGS, **kwargs)))
 
 
 def pyramid(n=4, channels=(8, 16, 40, 64), size=64):

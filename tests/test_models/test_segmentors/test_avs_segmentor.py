@@ -7,11 +7,13 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmavs  # noqa: F401
+from conftest import TINY_AVSEGFORMER_HEAD_ARGS
 
 T, SIZE, C = 2, 64, 16
 
 
-def tiny_model(aux=True):
+def tiny_model(aux=True, **overrides):
+    """A tiny TPAVI segmentor; ``overrides`` replace top-level entries."""
     init_default_scope('mmseg')
     cfg = dict(
         type='AVSSegmentor',
@@ -24,6 +26,7 @@ def tiny_model(aux=True):
         neck=dict(type='TPAVINeck', in_channels=[8, 16, 32, 64], channels=C),
         decode_head=dict(type='AVSFPNHead', in_channels=[C] * 4, channels=C),
         auxiliary_loss=dict(type='AVMatchingLoss') if aux else None)
+    cfg.update(overrides)
     torch.manual_seed(0)
     return MODELS.build(cfg)
 
@@ -115,21 +118,10 @@ def test_audio_is_required():
 
 def test_without_neck_the_head_reads_the_backbone():
     """AVSegFormer's layout: no neck, the head fuses audio itself."""
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='AVSSegmentor',
-        data_preprocessor=dict(type='AVSDataPreprocessor'),
-        backbone=dict(
-            type='AudioVisualBackbone',
-            visual=dict(type='ResNet', depth=18, base_channels=8,
-                        out_indices=(0, 1, 2, 3)),
-            audio=dict(type='VGGish')),
-        decode_head=dict(
-            type='AVSegFormerHead', in_channels=[8, 16, 32, 64],
-            embed_dims=32, num_queries=4, num_heads=4, num_points=2,
-            num_encoder_layers=1, num_decoder_layers=1, num_query_layers=1,
-            ffn_dims=32, query_ffn_dims=16, mlp_channels=16, num_groups=8)))
+    model = tiny_model(
+        aux=False, neck=None,
+        decode_head=dict(type='AVSegFormerHead', in_channels=[8, 16, 32, 64],
+                         **TINY_AVSEGFORMER_HEAD_ARGS))
     assert model.neck is None and not model.with_latent_neck
     data = model.data_preprocessor(clip_batch(), training=True)
     losses = model(**data, mode='loss')
