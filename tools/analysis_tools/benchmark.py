@@ -107,16 +107,17 @@ def steps_of(model_cfg: dict, args) -> Dict[str, Callable[[], None]]:
         sum(losses.values()).backward()
         optimizer.step()
 
-    model.eval()
-    with torch.no_grad():
-        data = model.data_preprocessor(batch, False)
-        fused, _, audio_feat = model.extract_feat(data['inputs'],
-                                                  data['audio'])
+    head_inputs: list = []  # the neck's outputs, made at the first call
 
     def head():
         model.eval()
         with torch.no_grad():
-            model.decode_head(fused, audio_feat)
+            if not head_inputs:
+                data = model.data_preprocessor(batch, False)
+                fused, _, audio_feat = model.extract_feat(data['inputs'],
+                                                          data['audio'])
+                head_inputs.extend([fused, audio_feat])
+            model.decode_head(*head_inputs)
 
     return dict(infer=infer, train=train, head=head)
 
