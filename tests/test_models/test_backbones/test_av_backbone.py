@@ -45,3 +45,18 @@ def test_audio_cache_gives_same_features_and_skips_the_encoder():
 def test_audio_cache_needs_a_frozen_encoder():
     with pytest.raises(ValueError, match='frozen audio encoder'):
         build(audio=dict(type='VGGish', frozen=False), cache_audio=True)
+
+
+def test_audio_norm_standardises_the_cached_features_and_trains():
+    backbone = build(cache_audio=True, audio_norm=dict(type='BN1d'))
+    backbone.train()
+    audio = torch.randn(2, 4, 1, 96, 64)
+    _, feat = backbone(torch.randn(8, 3, 64, 64), audio)
+    raw = backbone.encode_audio(audio.flatten(0, 1))
+    # Batch statistics in training: per-channel standardisation.
+    expected = (raw - raw.mean(0)) / (raw.var(0, unbiased=False) + 1e-5).sqrt()
+    assert torch.allclose(feat, expected, atol=1e-5)
+    feat.sum().backward()
+    assert backbone.audio_norm.weight.grad is not None
+    assert all(p.grad is None for p in backbone.audio.parameters())
+    assert 'audio_norm.running_mean' in backbone.state_dict()
