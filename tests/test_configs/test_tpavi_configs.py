@@ -71,18 +71,26 @@ def test_missing_pretrained_weights_fail_early(avsbench_root, tmp_path):
     assert 'model.backbone.visual.init_cfg=None' in result.stderr
 
 
-def test_synthetic_512clips_variant_builds():
-    from mmengine.config import Config
+@pytest.mark.parametrize('config', [
+    'tpavi/tpavi_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py',
+    'diffavs/diffavs_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py'
+])
+def test_main_job_configs_build(config):
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
-    cfg = Config.fromfile(osp.join(
-        ROOT, 'configs', 'tpavi',
-        'tpavi_r18_1xb4-7e_synthetic-ms3-512clips-64x64.py'))
-    assert cfg.train_dataloader.dataset.synthetic.ms3_clips.train == 512
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
+    synthetic = cfg.train_dataloader.dataset.synthetic
+    assert synthetic.ms3_clips.train == 512 and synthetic.s4_clips == {}
     assert cfg.train_dataloader.dataset.data_root != \
         'data/synthetic_avsbench'
     init_default_scope('mmseg')
     model = MODELS.build(cfg.model)
-    assert model.neck.convs[0].convs[0].dilation == (1, 1)
+    tpavi = getattr(model.neck, 'fusion', model.neck)
+    assert tpavi.convs[0].convs[0].dilation == (1, 1)
+    assert model.backbone.audio_norm is not None
     assert len(model.decode_head.loss_decode) == 2
     assert len(model.auxiliary_loss) == 0
+    # The TPAVI learning-rate multiplier reaches the blocks in either model.
+    key, = cfg.optim_wrapper.paramwise_cfg.custom_keys
+    names = [n for n, _ in model.named_parameters() if '.tpavi.' in n]
+    assert names and all(key in n for n in names)

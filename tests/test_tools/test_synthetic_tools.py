@@ -25,6 +25,15 @@ def test_make_synthetic_avsbench_cli(tmp_path):
     assert len(list(feats.glob('*/*.pkl'))) == 4
 
 
+def test_synthetic_baselines_skip_a_subset_the_data_lacks(tmp_path):
+    run('tools/dataset_converters/make_synthetic_avsbench.py',
+        str(tmp_path), '--size', '32', '--clips', '2', '1', '2', '--subsets',
+        'ms3')
+    out = run('tools/misc/synthetic_baselines.py', '--data-root',
+              str(tmp_path))
+    assert 'MS3 test (2 clips)' in out and 'S4 test' not in out
+
+
 def test_synthetic_baselines_main_job(tmp_path):
     out = run('tools/misc/synthetic_baselines.py', '--data-root',
               str(tmp_path / 'syn'), '--size', '32')
@@ -52,10 +61,11 @@ def test_main_job_trains_and_tests_true_and_shuffled_audio(tmp_path):
         options += [f'{dataset}.synthetic.{k}={v}'
                     for k, v in synthetic.items()]
     out = run('tools/misc/main_job.py',
-              'configs/tpavi/tpavi_r18_1xb4-20e_synthetic-ms3-64x64.py',
+              'configs/tpavi/'
+              'tpavi_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py',
               '--work-root', str(tmp_path / 'w'), '--cfg-options', *options)
     row = [line for line in out.splitlines()
-           if line.startswith('tpavi_r18_1xb4-20e_synthetic-ms3-64x64')]
+           if line.startswith('tpavi_r18-w32_1xb4-13e_synthetic-ms3')]
     assert len(row) == 1
     values = [float(v) for v in row[0].split()[1:]]
     assert len(values) == 5 and all(0 <= v <= 1 for v in values[1:])
@@ -67,8 +77,9 @@ def test_main_job_runs_diffusionavs_and_its_ed_model_by_default():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.DEFAULT_CONFIGS == [
-        'configs/diffavs/diffavs_r18_1xb4-20e_synthetic-ms3-64x64.py',
-        'configs/tpavi/tpavi_r18_1xb4-20e_synthetic-ms3-64x64.py'
+        'configs/diffavs/'
+        'diffavs_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py',
+        'configs/tpavi/tpavi_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py'
     ]
     for config in module.DEFAULT_CONFIGS:
         assert osp.isfile(osp.join(ROOT, config))

@@ -24,8 +24,8 @@ import mmavs  # noqa: F401
 
 # DiffusionAVS and its E-D model (TPAVI) on the same data and budget.
 DEFAULT_CONFIGS = [
-    'configs/diffavs/diffavs_r18_1xb4-20e_synthetic-ms3-64x64.py',
-    'configs/tpavi/tpavi_r18_1xb4-20e_synthetic-ms3-64x64.py',
+    'configs/diffavs/diffavs_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py',
+    'configs/tpavi/tpavi_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py',
 ]
 
 
@@ -71,11 +71,12 @@ def run(config: str, work_root: str, options) -> Dict:
 
 def print_table(rows: List[Dict]) -> None:
     print('\nMain job: protocol-A test metrics, true vs shuffled audio')
-    header = (f'{"config":<48}{"train min":>10}{"mIoU":>8}{"mIoU shuf":>10}'
+    width = max(len(r['name']) for r in rows) + 2
+    header = (f'{"config":<{width}}{"train min":>10}{"mIoU":>8}{"mIoU shuf":>10}'
               f'{"F":>8}{"F shuf":>8}')
     print(header)
     for r in rows:
-        print(f'{r["name"]:<48}{r["minutes"]:>10.1f}'
+        print(f'{r["name"]:<{width}}{r["minutes"]:>10.1f}'
               f'{r["true"]["mIoU"]:>8.4f}{r["shuffled"]["mIoU"]:>10.4f}'
               f'{r["true"]["Fscore"]:>8.4f}{r["shuffled"]["Fscore"]:>8.4f}')
 

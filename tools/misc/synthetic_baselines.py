@@ -10,6 +10,8 @@ and the registered ``AVSMetric`` through mmengine's ``Evaluator``:
 Example::
 
     python tools/misc/synthetic_baselines.py --data-root data/synthetic_avsbench
+
+A subset the data was generated without (e.g. no S4 tree) is skipped.
 """
 import argparse
 import os.path as osp
@@ -85,6 +87,8 @@ def main():
         make_synthetic_avsbench(args.data_root, seed=args.seed, size=args.size)
     meta = load_synthetic_meta(args.data_root)
     for subset, dataset_type in SUBSETS.items():
+        if not meta[subset]:
+            continue  # generated without this subset
         dataset = DATASETS.build(
             dict(type=dataset_type, data_root=args.data_root,
                  split=args.split, pipeline=PIPELINE, test_mode=True))

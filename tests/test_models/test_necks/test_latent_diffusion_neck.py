@@ -84,8 +84,8 @@ def test_fused_shapes_match_the_fusion_neck():
     with torch.no_grad():
         fused, level_audio, audio = model.extract_feat(
             data['inputs'], data['audio'], data['data_samples'])
-    assert [f.shape for f in fused] == [(2 * T, C, SIZE // s, SIZE // s)
-                                         for s in (4, 8, 16, 32)]
+    assert [f.shape for f in fused] == [
+        (2 * T, C, SIZE // s, SIZE // s) for s in (4, 8, 16, 32)]
     assert len(level_audio) == 4 and audio.shape == (2 * T, 128)
 
 

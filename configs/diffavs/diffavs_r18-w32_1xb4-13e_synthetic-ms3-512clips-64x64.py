@@ -1,0 +1,13 @@
+# The main job's DiffusionAVS: the main job's TPAVI config with its TPAVI
+# neck wrapped by the latent diffusion neck (the only difference).
+_base_ = '../tpavi/tpavi_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py'
+model = dict(
+    neck=dict(
+        _delete_=True,
+        type='LatentDiffusionNeck',
+        channels=32,
+        fusion=dict(
+            type='TPAVINeck',
+            in_channels=[32, 64, 128, 256],
+            channels=32,
+            dilations=(1, 1, 1, 1))))
