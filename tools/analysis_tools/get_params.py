@@ -33,14 +33,15 @@ def count(module: nn.Module, trainable_only: bool) -> int:
 
 
 def parameter_table(model: nn.Module) -> Dict[str, Dict[str, int]]:
-    """Per top-level module (backbone split into visual/audio): counts."""
+    """Per top-level module (an audio-visual backbone per part): counts."""
     parts = {}
     for name, child in model.named_children():
-        if name == 'backbone' and hasattr(child, 'visual'):
-            parts['backbone.visual'] = child.visual
-            parts['backbone.audio'] = child.audio
-        elif count(child, False):
-            parts[name] = child
+        # The backbone's parts (visual, audio, audio_norm) get their own rows.
+        split = name == 'backbone' and hasattr(child, 'visual')
+        for sub, module in (child.named_children() if split else
+                            [('', child)]):
+            if count(module, False):
+                parts[f'{name}.{sub}' if sub else name] = module
     return {name: dict(trainable=count(m, True), total=count(m, False))
             for name, m in parts.items()}
 
