@@ -9,7 +9,7 @@ Without arguments it runs DiffusionAVS and its E-D model (TPAVI) on the
 same synthetic data and budget. One config::
 
     python tools/misc/main_job.py \
-        configs/tpavi/tpavi_r18_1xb4-20e_synthetic-ms3-64x64.py
+        configs/tpavi/tpavi_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py
 """
 import argparse
 import glob
