@@ -1,14 +1,27 @@
 """Shared fixtures: a miniature AVSBench tree in the released layout, and
 --cfg-options that shrink a real config to run on it in seconds."""
+import importlib.util
 import os.path as osp
 
 import pytest
 
 from mmavs.datasets.synthetic_avsbench import make_synthetic_avsbench
 
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MINI_SPLITS = dict(train=3, val=2, test=2)
 MINI_FRAMES = 2
 MINI_SIZE = 64
+
+
+def load_tool(path):
+    """Import a repository script (``tools/...py``, ``demo/...py``, or an
+    absolute path) as a module, for in-process checks of its functions."""
+    name = 'mmavs_tool_' + osp.splitext(osp.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO_ROOT, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def make_mini_tree(root, audio_format='pkl'):

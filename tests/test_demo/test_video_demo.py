@@ -1,5 +1,4 @@
 """demo/video_demo.py end to end on CPU, and its error messages."""
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -10,17 +9,14 @@ import pytest
 from PIL import Image
 
 from mmavs.apis.video_io import count_video_frames, iter_sampled_frames
+from conftest import load_tool
 from mmavs.datasets.synthetic_video import make_synthetic_video
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def load_demo():
-    spec = importlib.util.spec_from_file_location(
-        'mmavs_video_demo', osp.join(ROOT, 'demo', 'video_demo.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('demo/video_demo.py')
 
 
 def tiny_args(tiny_tpavi):

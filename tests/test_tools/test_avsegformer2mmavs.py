@@ -5,12 +5,12 @@ the AVSegFormer listing; the converted file must load strictly into the
 AVSegFormer config's model with every tensor in its place. (The PVT mapping
 is checked numerically in test_ckpt_convert.py, the channel mixer against
 torch's attention in test_avsegformer_layers.py.)"""
-import importlib.util
 import os.path as osp
 
 import pytest
 import torch
 
+from conftest import load_tool
 from mmavs.utils import safe_torch_load
 from reference_keys import listing_state
 
@@ -20,10 +20,7 @@ TOOL = osp.join(ROOT, 'tools', 'model_converters', 'avsegformer2mmavs.py')
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('avsegformer2mmavs', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(TOOL)
 
 
 @pytest.fixture(scope='module')

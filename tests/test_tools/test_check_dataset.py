@@ -1,9 +1,10 @@
 """tools/misc/check_dataset.py: exit status, config mode, the summary."""
-import importlib.util
 import os
 import os.path as osp
 
 import pytest
+
+from conftest import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'misc', 'check_dataset.py')
@@ -12,10 +13,7 @@ MINI = ['--num-frames', '2', '--frame-size', '64']
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('check_dataset', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(TOOL)
 
 
 def test_root_counts_differ_is_a_warning_not_a_failure(tool, avsbench_root,

@@ -1,10 +1,10 @@
 """tools/misc/check_pretrained.py on a config with a tiny PVTv2 file."""
-import importlib.util
 import os.path as osp
 
 import pytest
 import torch
 
+from conftest import load_tool
 from reference_keys import pvtv2_entries, random_state
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -21,10 +21,7 @@ model = dict(
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('check_pretrained', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(TOOL)
 
 
 def write(tmp_path, dims):

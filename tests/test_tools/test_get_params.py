@@ -6,6 +6,8 @@ import sys
 import torch
 from mmseg.registry import MODELS
 
+from conftest import load_tool
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = 'configs/tpavi/tpavi_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py'
 
@@ -25,10 +27,9 @@ def test_rows_add_up_to_the_model():
     assert rows['backbone.audio'][0] == 0  # frozen VGGish
     assert rows['backbone.audio_norm'] == [256, 256]
 
-    sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis_tools'))
-    from get_params import load_model_cfg
+    get_params = load_tool('tools/analysis_tools/get_params.py')
     torch.manual_seed(0)
-    model = MODELS.build(load_model_cfg(osp.join(ROOT, CONFIG)))
+    model = MODELS.build(get_params.load_model_cfg(osp.join(ROOT, CONFIG)))
     params = list(model.parameters())
     assert rows['total'] == [
         sum(p.numel() for p in params if p.requires_grad),

@@ -1,17 +1,9 @@
-import importlib.util
-import os.path as osp
-
+from conftest import load_tool
 from mmavs.apis.video_io import probe_video
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def test_cli_writes_the_video_it_describes(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location(
-        'mmavs_make_synthetic_video',
-        osp.join(ROOT, 'tools', 'misc', 'make_synthetic_video.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/misc/make_synthetic_video.py')
     out = str(tmp_path / 'v.mkv')
     tool.main([out, '--seconds', '2', '--fps', '10', '--size', '32',
                '--sample-rate', '16000', '--channels', '1'])

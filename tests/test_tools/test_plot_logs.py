@@ -1,21 +1,15 @@
 """tools/analysis_tools/plot_logs.py on mmengine-style scalar logs."""
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
 from PIL import Image
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from conftest import load_tool
 
 
 def load_plot_logs():
-    spec = importlib.util.spec_from_file_location(
-        'mmavs_plot_logs',
-        osp.join(ROOT, 'tools', 'analysis_tools', 'plot_logs.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/analysis_tools/plot_logs.py')
 
 
 def train_line(epoch, it, loss):

@@ -4,7 +4,6 @@ The miniature root has the two CSVs and ``raw_videos`` in the release layout;
 the outputs must land where the AVSBench datasets read them.
 """
 import csv
-import importlib.util
 import os
 import os.path as osp
 
@@ -13,6 +12,7 @@ import pytest
 
 pytest.importorskip('av')
 
+from conftest import load_tool  # noqa: E402
 from mmavs.datasets import AVSBenchMS3Dataset, AVSBenchS4Dataset  # noqa
 from video_fixtures import make_video  # noqa: E402
 
@@ -25,10 +25,7 @@ MS3_ROWS = [('clipC', 'val')]
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('prepare_avsbench', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(TOOL)
 
 
 def write_csv(path, header, rows):

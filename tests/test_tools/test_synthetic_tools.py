@@ -1,8 +1,9 @@
 """The synthetic-data command-line tools, run as users run them."""
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
+
+from conftest import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -72,10 +73,7 @@ def test_main_job_trains_and_tests_true_and_shuffled_audio(tmp_path):
 
 
 def test_main_job_runs_diffusionavs_and_its_ed_model_by_default():
-    spec = importlib.util.spec_from_file_location(
-        'main_job', osp.join(ROOT, 'tools', 'misc', 'main_job.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_tool('tools/misc/main_job.py')
     assert module.DEFAULT_CONFIGS == [
         'configs/diffavs/'
         'diffavs_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py',

@@ -4,7 +4,6 @@ The reference checkpoints are random state dicts with the names and shapes of
 the AVSBench listings; the converted file must load into the TPAVI config's
 model strictly and run under ``tools/test.py``.
 """
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import sys
 import pytest
 import torch
 
-from conftest import data_options
+from conftest import data_options, load_tool
 from mmavs.utils import safe_torch_load
 from reference_keys import listing_state, load_listing, random_state
 
@@ -20,16 +19,9 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'model_converters', 'tpavi2mmavs.py')
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location('tpavi2mmavs', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def tool():
-    return load_tool()
+    return load_tool(TOOL)
 
 
 @pytest.fixture(scope='module')

@@ -6,7 +6,6 @@ AVSBench tree with mmavs' real dataset, pipeline, collate function and
 ``AVSMetric``, so the data samples carry per-frame ``img_path`` and
 ``ori_shape`` exactly as the real model's will.
 """
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -17,6 +16,8 @@ import mmengine
 import pytest
 import torch
 from mmengine.config import Config
+
+from conftest import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -91,15 +92,6 @@ visualizer = dict(type='SegLocalVisualizer',
                   vis_backends=[dict(type='LocalVisBackend')])
 randomness = dict(seed=0)
 '''
-
-
-def load_tool(name):
-    """Import tools/<name>.py as a module, for in-process unit checks."""
-    spec = importlib.util.spec_from_file_location(
-        f'mmavs_tool_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -200,7 +192,7 @@ def test_missing_checkpoint_exits_clearly(toy_setup, tmp_path):
 
 
 def test_resume_and_amp_config_handling():
-    train = load_tool('train')
+    train = load_tool('tools/train.py')
     cfg = Config(dict(load_from='pretrained.pth',
                       optim_wrapper=dict(type='OptimWrapper')))
     train.apply_resume(cfg, train.AUTO_RESUME, {})
@@ -233,7 +225,7 @@ def test_work_dir_priority_and_local_rank(monkeypatch):
 
 
 def test_test_tool_config_edits():
-    test = load_tool('test')
+    test = load_tool('tools/test.py')
     cfg = Config(dict(test_evaluator=dict(type='AVSMetric')))
     test.add_dump_metric(cfg, 'o.pkl')
     assert [m['type'] for m in cfg.test_evaluator] == [
