@@ -19,6 +19,7 @@ Examples::
 """
 import argparse
 import copy
+import functools
 import resource
 import time
 from typing import Callable, Dict, Sequence
@@ -107,17 +108,17 @@ def steps_of(model_cfg: dict, args) -> Dict[str, Callable[[], None]]:
         sum(losses.values()).backward()
         optimizer.step()
 
-    head_inputs: list = []  # the neck's outputs, made at the first call
+    @functools.cache  # the neck's outputs, made at the first head() call
+    def head_inputs():
+        data = model.data_preprocessor(batch, False)
+        fused, _, audio_feat = model.extract_feat(data['inputs'],
+                                                  data['audio'])
+        return fused, audio_feat
 
     def head():
         model.eval()
         with torch.no_grad():
-            if not head_inputs:
-                data = model.data_preprocessor(batch, False)
-                fused, _, audio_feat = model.extract_feat(data['inputs'],
-                                                          data['audio'])
-                head_inputs.extend([fused, audio_feat])
-            model.decode_head(*head_inputs)
+            model.decode_head(*head_inputs())
 
     return dict(infer=infer, train=train, head=head)
 

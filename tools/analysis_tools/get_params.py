@@ -36,12 +36,13 @@ def parameter_table(model: nn.Module) -> Dict[str, Dict[str, int]]:
     """Per top-level module (an audio-visual backbone per part): counts."""
     parts = {}
     for name, child in model.named_children():
-        # The backbone's parts (visual, audio, audio_norm) get their own rows.
-        split = name == 'backbone' and hasattr(child, 'visual')
-        for sub, module in (child.named_children() if split else
-                            [('', child)]):
-            if count(module, False):
-                parts[f'{name}.{sub}' if sub else name] = module
+        if name == 'backbone' and hasattr(child, 'visual'):
+            # One row per part: visual, audio and, if any, audio_norm.
+            parts.update((f'backbone.{sub}', module)
+                         for sub, module in child.named_children())
+        else:
+            parts[name] = child
+    parts = {name: m for name, m in parts.items() if count(m, False)}
     return {name: dict(trainable=count(m, True), total=count(m, False))
             for name, m in parts.items()}
 
