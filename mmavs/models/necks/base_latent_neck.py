@@ -164,7 +164,8 @@ class BaseLatentNeck(BaseModule):
             kept, latent_losses = self._latent_loss(z0, cond)
             losses.update(latent_losses)
             latent = latent.index_put(
-                (torch.tensor(keep, device=latent.device), ), kept)
+                (torch.tensor(keep, device=latent.device), ),
+                kept.to(latent.dtype))  # they differ under autocast
             if self.contrastive_loss is not None:
                 clips = torch.tensor([
                     data_samples[i].metainfo.get('clip_index', i // num_frames)
