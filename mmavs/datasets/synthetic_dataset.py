@@ -26,6 +26,8 @@ def ensure_synthetic_avsbench(root: str, **options) -> None:
 
     Rank 0 writes into a temporary folder and renames it, so an interrupted
     run never leaves a half-written root; other ranks wait at a barrier.
+    Independent processes that generate the same root at once all succeed
+    (the first rename wins).
 
     Raises:
         ValueError: ``root`` holds synthetic data made with other options,
@@ -40,9 +42,16 @@ def ensure_synthetic_avsbench(root: str, **options) -> None:
         tmp = f'{root.rstrip("/")}.tmp-{os.getpid()}'
         shutil.rmtree(tmp, ignore_errors=True)
         make_synthetic_avsbench(tmp, **options)
-        if osp.isdir(root):
-            os.rmdir(root)
-        os.rename(tmp, root)
+        try:
+            if osp.isdir(root):
+                os.rmdir(root)
+            os.rename(tmp, root)
+        except OSError:
+            # Another process (e.g. a parallel main-job run) got there
+            # first; its tree is complete, since it was renamed whole.
+            if not osp.isfile(meta_path):
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
     barrier()
     if not _matches(load_synthetic_meta(root), options):
         raise ValueError(
