@@ -26,7 +26,7 @@ import os
 import os.path as osp
 import statistics
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from typing import Dict, List, Optional, Sequence
 
@@ -181,21 +181,55 @@ def main(argv: Optional[Sequence[str]] = None) -> List[Dict]:
         if not torch.cuda.is_available():
             raise SystemExit('--device cuda, but torch sees no GPU')
     jobs = jobs_of(args)
+    done: List[Dict] = []
+
+    def finished(row: Dict) -> None:
+        """Keep the row; rewrite the JSON so a killed job leaves its
+        finished runs behind."""
+        done.append(row)
+        if args.json:
+            write_json(args.json, done)
+
     if args.workers <= 1:
-        rows = [run(**job) for job in jobs]
+        for job in jobs:
+            finished(run(**job))
     else:
+        for config in args.configs:  # once, not by every worker at once
+            prepare_data(config, args.cfg_options)
         # Spawned (not forked) processes: each initialises CUDA itself.
         threads = max(1, (os.cpu_count() or 1) // args.workers)
         for job in jobs:
             job['threads'] = threads
         with ProcessPoolExecutor(args.workers,
                                  mp_context=get_context('spawn')) as pool:
-            rows = list(pool.map(_run_in_worker, jobs))
+            for future in as_completed(
+                    [pool.submit(_run_in_worker, job) for job in jobs]):
+                finished(future.result())
+    # Runs in the order they were asked for, whichever finished first.
+    order = {(j['config'], j['seed']): i for i, j in enumerate(jobs)}
+    rows = sorted(done, key=lambda r: order.get(
+        (r['config'], r['seed']), order.get((r['config'], None), 0)))
     print_table(rows)
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump(dict(runs=rows, summary=summarise(rows)), f, indent=1)
+        write_json(args.json, rows)
     return rows
+
+
+def write_json(path: str, rows: List[Dict]) -> None:
+    with open(path, 'w') as f:
+        json.dump(dict(runs=rows, summary=summarise(rows)), f, indent=1)
+
+
+def prepare_data(config: str, options) -> None:
+    """Build the config's training set once, which generates synthetic
+    data that is missing."""
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+
+    import mmavs  # noqa: F401
+    cfg = load(config, '', options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    DATASETS.build(cfg.train_dataloader.dataset)
 
 
 if __name__ == '__main__':
