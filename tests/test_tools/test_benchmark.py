@@ -116,3 +116,19 @@ def test_benchmark_fp16_training_only(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert list(json.loads(out.read_text())['seconds']['ours']) == ['train']
     assert [r[0] for r in time_rows(result.stdout)] == ['training']
+
+
+def test_benchmark_compares_several_samples_with_one():
+    result = subprocess.run(
+        [sys.executable, 'tools/analysis_tools/benchmark.py',
+         'configs/diffavs/diffavs_r18_1xb4-20e_synthetic-ms3-64x64.py',
+         '--baseline', 'one-sample', '--size', '64', '--frames', '2',
+         '--repeats', '1', '--cfg-options',
+         'model.backbone.visual.base_channels=8',
+         'model.neck.fusion.in_channels=[8,16,32,64]',
+         'model.neck.num_samples=3'],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = time_rows(result.stdout)
+    assert [r[0] for r in rows] == ['inference']
+    check_ratio(rows[0])

@@ -11,6 +11,8 @@ random clips; no data is read. Baselines:
 - ``fpn-head``: the decode head replaced by the Panoptic-FPN head on the same
   neck outputs (Table VII: the AVSegFormer head against the FPN head); the
   head alone is timed too.
+- ``one-sample``: the same model sampling one latent at test time (the cost
+  of ``model.neck.num_samples`` > 1, which reuses the backbone and fusion).
 
 Speed options: ``--amp bf16|fp16`` (autocast; fp16 training with a gradient
 scaler), ``--channels-last`` (weights and frames in NHWC),
@@ -28,6 +30,8 @@ Examples::
         --device cuda --batch 16 --amp bf16 --channels-last --json out.json
     python tools/analysis_tools/benchmark.py \
         configs/diffavs/pvt_ms3_avsegformer-head.py --baseline fpn-head
+    python tools/analysis_tools/benchmark.py configs/diffavs/pvt_ms3.py \
+        --baseline one-sample --cfg-options model.neck.num_samples=5
 """
 import argparse
 import contextlib
@@ -101,8 +105,21 @@ def fpn_head_counterpart(model_cfg: dict) -> dict:
     return cfg
 
 
+def one_sample_counterpart(model_cfg: dict) -> dict:
+    """The same model sampling one latent per frame at test time."""
+    cfg = copy.deepcopy(model_cfg)
+    neck = cfg.get('neck') or {}
+    if 'num_samples' not in neck:
+        raise SystemExit('--baseline one-sample needs a latent neck '
+                         '(model.neck.num_samples), e.g. '
+                         'configs/diffavs/pvt_ms3.py')
+    neck['num_samples'] = 1
+    return cfg
+
+
 BASELINES = {'ed': ('E-D', ed_counterpart),
-             'fpn-head': ('FPN head', fpn_head_counterpart)}
+             'fpn-head': ('FPN head', fpn_head_counterpart),
+             'one-sample': ('S = 1', one_sample_counterpart)}
 
 
 def clip_batch(frames: int, size: int, batch: int = 1,
@@ -206,9 +223,11 @@ def steps_of(model_cfg: dict, args) -> Dict[str, Callable[[], None]]:
     def head_inputs():
         data = preprocess(False)
         with torch.no_grad(), autocast():
-            fused, _, audio_feat = model.extract_feat(data['inputs'],
-                                                      data['audio'])
-        return fused, audio_feat
+            out, audio_feat = model.extract_feat(
+                data['inputs'], data['audio'], data['layout'])
+        num = out.extras.get('num_samples', 1)
+        return out.fused, audio_feat.repeat(num, 1), \
+            data['layout'].repeat(num)
 
     def head():
         model.eval()
@@ -282,6 +301,8 @@ def run(args) -> dict:
     model_cfg = load_model_cfg(args.config, args.cfg_options)
     label, counterpart = BASELINES[args.baseline]
     keys = [args.only] if args.only else ['infer', 'train']
+    if args.baseline == 'one-sample' and 'train' in keys:
+        keys.remove('train')  # num_samples only changes inference
     if args.baseline == 'fpn-head':
         keys.append('head')
     ours = steps_of(model_cfg, args)
