@@ -15,18 +15,24 @@ def test_gpu_check_smoke(tmp_path):
     env = dict(os.environ, SMOKE='1', OUT=str(out), PYTHON=sys.executable,
                SEEDS='1', BUDGET='1200', SCRATCH=str(tmp_path / 'scratch'),
                # The speed flags have their own tests (test_benchmark.py).
-               SKIP='bench_bf16_channels_last bench_bf16_compile',
+               SKIP='bench_bf16_eager_ddim bench_bf16_channels_last '
+               'bench_bf16_compile',
                PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
     result = subprocess.run(['bash', 'tools/misc/gpu_check.sh'], cwd=ROOT,
                             env=env, capture_output=True, text=True,
                             timeout=1300)
     log = (out / 'gpu_check.log').read_text()
     assert result.returncode == 0, log[-4000:] + result.stderr[-2000:]
-    for step in ('bench_bf16', 'main_job', 'uncertainty_eval_0'):
+    for step in ('bench_bf16', 'main_job', 'latent_ablation_0',
+                 'uncertainty_eval_0'):
         assert f'=== {step}: exit 0' in log, log[-4000:]
     assert 'SKIPPED' not in log
     bench, = json.loads((out / 'bench.json').read_text())
     assert bench['amp'] == 'bf16' and bench['ratio']['infer'] > 0
+    assert bench['cuda_graph']  # asked for; off the GPU it runs eagerly
+    ablation, = json.loads((out / 'latent_ablation.json').read_text())
+    assert [r['source'] for r in ablation['rows']][:5] == [
+        'sampled', 'oracle', 'zero', 'noise', 'other_clip']
     runs = json.loads((out / 'main_job.json').read_text())['runs']
     assert sorted(r['name'][:7] for r in runs) == ['diffavs', 'tpavi_r']
     uncertainty, = json.loads((out / 'uncertainty.json').read_text())

@@ -312,6 +312,8 @@ def run(args) -> dict:
                   frames=args.frames, size=args.size, device=args.device,
                   amp=args.amp, channels_last=args.channels_last,
                   compile=args.compile_backend if args.compile else None,
+                  cuda_graph=bool(((model_cfg.get('neck') or {}).get(
+                      'latent_model') or {}).get('cuda_graph')),
                   repeats=args.repeats, seconds=times,
                   clips_per_s={name: {k: args.batch / t for k, t in
                                       times[name].items()}

@@ -8,8 +8,8 @@ uncertainty their standard deviation (``AVSSegmentor.predict``). Over the
 annotated pixels it reports
 
 - the AUROC of the uncertainty as a predictor of a pixel's error (the
-  averaged prediction thresholded at 0.5 differs from the ground truth);
-  0.5 is chance. For comparison, the AUROC of the predictive entropy of the
+  prediction, the averaged probability thresholded as the model does,
+  differs from the ground truth); 0.5 is chance. For comparison, the AUROC of the predictive entropy of the
   averaged probability, which a single-sample model has too: the spread is
   worth its cost only as far as it beats that;
 - a calibration table of the averaged foreground probability (equal-width
@@ -57,9 +57,9 @@ def binary_entropy(prob: np.ndarray) -> np.ndarray:
 
 
 def collect(model, loader) -> Dict[str, np.ndarray]:
-    """Averaged probability, uncertainty and label of every annotated
-    pixel of the test split (as 1-D arrays)."""
-    probs, spreads, labels = [], [], []
+    """Averaged probability, prediction, uncertainty and label of every
+    annotated pixel of the test split (as 1-D arrays)."""
+    probs, preds, spreads, labels = [], [], [], []
     for data in loader:
         with torch.no_grad():
             results = model.test_step(data)
@@ -68,18 +68,23 @@ def collect(model, loader) -> Dict[str, np.ndarray]:
                 continue
             gt = sample.gt_sem_seg.data[0].cpu().numpy()
             keep = gt != 255
-            prob = sample.seg_logits.data[0].float().sigmoid().cpu().numpy()
+            # mmseg stores the sigmoid probability as seg_logits for one
+            # output channel (here the average of the samples').
+            prob = sample.seg_logits.data[0].float().cpu().numpy()
+            pred = sample.pred_sem_seg.data[0].cpu().numpy()
             spread = sample.uncertainty.data[0].float().cpu().numpy()
             probs.append(prob[keep])
+            preds.append(pred[keep])
             spreads.append(spread[keep])
             labels.append(gt[keep])
-    return dict(prob=np.concatenate(probs), uncertainty=np.concatenate(spreads),
+    return dict(prob=np.concatenate(probs), pred=np.concatenate(preds),
+                uncertainty=np.concatenate(spreads),
                 label=np.concatenate(labels).astype(bool))
 
 
 def evaluate(pixels: Dict[str, np.ndarray], bins: int) -> dict:
     prob, label = pixels['prob'], pixels['label']
-    error = (prob > 0.5) != label
+    error = pixels['pred'].astype(bool) != label
     table = calibration_table(prob, label, bins)
     return dict(
         pixels=int(label.size), error_rate=float(error.mean()),

@@ -4,7 +4,8 @@
 # to $OUT as text / JSON (6 files, no checkpoints):
 #   gpu_check.log       this script's output: environment, every step's table
 #   bench.json          benchmark runs: pvt_ms3.py vs its E-D model, batch 16
-#                       clips, bf16 (then + channels-last, + torch.compile)
+#                       clips, bf16, DDIM in a CUDA graph (then without the
+#                       graph, + channels-last, + torch.compile)
 #   main_job.json       the main job, 3 seeds per model, on the GPU
 #   latent_ablation.json, uncertainty.json   on the main job's DiffusionAVS
 #                       checkpoints (when those tools exist)
@@ -127,9 +128,12 @@ else
 fi
 
 # (a) Throughput: pvt_ms3.py (PVTv2-b5, T = 5, 224) and its E-D model, batch
-# 16 clips, bf16, random weights (init_cfg dropped, VGGish random).
+# 16 clips, bf16, random weights (init_cfg dropped, VGGish random), the DDIM
+# loop replayed from a CUDA graph.
+GRAPH=(--cfg-options model.neck.latent_model.cuda_graph=True)
 step bench_bf16 150 "$PYTHON" tools/analysis_tools/benchmark.py "$CONFIG" \
-    --device "$DEVICE" --amp bf16 --json "$SCRATCH/bench/1_bf16.json" "${BENCH[@]}"
+    --device "$DEVICE" --amp bf16 --json "$SCRATCH/bench/1_bf16.json" \
+    "${BENCH[@]}" "${GRAPH[@]}"
 
 # (b) The main job, SEEDS seeds per model, WORKERS runs at a time.
 MAIN_ARGS=("${MAIN_CONFIGS[@]}" --seeds "$SEEDS" --workers "$WORKERS"
@@ -159,13 +163,18 @@ for tool in latent_ablation uncertainty_eval; do
     done
 done
 
-# Speed variants, while the budget lasts.
+# Speed variants, while the budget lasts: without the CUDA graph, then with
+# channels-last, then compiled.
+step bench_bf16_eager_ddim 120 "$PYTHON" tools/analysis_tools/benchmark.py \
+    "$CONFIG" --device "$DEVICE" --amp bf16 \
+    --json "$SCRATCH/bench/2_bf16_eager_ddim.json" "${BENCH[@]}"
 step bench_bf16_channels_last 120 "$PYTHON" tools/analysis_tools/benchmark.py \
     "$CONFIG" --device "$DEVICE" --amp bf16 --channels-last \
-    --json "$SCRATCH/bench/2_bf16_cl.json" "${BENCH[@]}"
+    --json "$SCRATCH/bench/3_bf16_cl.json" "${BENCH[@]}" "${GRAPH[@]}"
 step bench_bf16_compile 400 "$PYTHON" tools/analysis_tools/benchmark.py \
     "$CONFIG" --device "$DEVICE" --amp bf16 --channels-last --compile \
-    "${COMPILE_BACKEND[@]}" --json "$SCRATCH/bench/3_bf16_cl_compile.json" "${BENCH[@]}"
+    "${COMPILE_BACKEND[@]}" --json "$SCRATCH/bench/4_bf16_cl_compile.json" \
+    "${BENCH[@]}" "${GRAPH[@]}"
 
 echo "=== collecting into $OUT"
 "$PYTHON" - "$SCRATCH" "$OUT" <<'EOF'
@@ -181,7 +190,8 @@ gather(os.path.join(scratch, 'latent_ablation_*.json'), 'latent_ablation.json')
 gather(os.path.join(scratch, 'uncertainty_eval_*.json'), 'uncertainty.json')
 print('summary (clips/s model | E-D, time ratio model / E-D, peak MiB):')
 for r in bench:
-    name = f"amp {r['amp']} channels-last {r['channels_last']} compile {r['compile']}"
+    name = (f"amp {r['amp']}, channels-last {r['channels_last']}, compile "
+            f"{r['compile']}, cuda_graph {r.get('cuda_graph')}")
     rates, ratio = r['clips_per_s'], r['ratio']
     for key in ('train', 'infer'):
         peak = r.get('peak_mib', {})

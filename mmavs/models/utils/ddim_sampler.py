@@ -10,7 +10,7 @@ layers. The DDIM update uses Python-float coefficients (no ᾱ lookups).
 Same result as stepping :class:`NoiseEstimator` step by step, up to float
 rounding (``tests/test_models/test_utils/test_ddim_sampler.py``).
 """
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 from torch import Tensor
@@ -26,8 +26,8 @@ def ddim_coefficients(alpha: float, alpha_prev: float):
 
 
 def fast_ddim_sample(denoiser, condition: Tensor, noise: Tensor,
-                     steps: Sequence[int],
-                     alphas_cumprod: Sequence[float]) -> Tensor:
+                     steps: Sequence[int], alphas_cumprod: Sequence[float],
+                     step_tensor: Optional[Tensor] = None) -> Tensor:
     """DDIM from ``z_K = noise`` over ``steps`` (descending, K first) to
     step 0; returns ẑ0 ``(N, D)`` (not normalised).
 
@@ -37,6 +37,8 @@ def fast_ddim_sample(denoiser, condition: Tensor, noise: Tensor,
         noise: ``(N, D)``.
         steps: The DDIM steps, e.g. ``ddim_timesteps(K, 10)``.
         alphas_cumprod: ᾱ_1..ᾱ_K as Python floats.
+        step_tensor: ``steps`` as a long tensor on the device, made ahead
+            (no host-to-device copy inside a CUDA graph capture).
     """
     from mmavs.models.necks.latent_modules import leaky, step_embedding
     dim = noise.shape[1]
@@ -44,7 +46,8 @@ def fast_ddim_sample(denoiser, condition: Tensor, noise: Tensor,
     w_z = first.weight[:, :dim]
     w_c = first.weight[:, dim:2 * dim]
     w_k = first.weight[:, 2 * dim:]
-    k_t = torch.tensor(list(steps), device=noise.device)
+    k_t = step_tensor if step_tensor is not None else torch.tensor(
+        list(steps), device=noise.device)
     step_part = F.linear(denoiser.step_mlp(step_embedding(k_t, denoiser.width)),
                          w_k, first.bias)  # (S, W)
     bias = F.linear(condition, w_c)[None] + step_part[:, None]  # (S, N, W)
@@ -111,10 +114,12 @@ class CUDAGraphSampler:
     def _capture(self, denoiser, condition, noise, args):
         import warnings
 
+        step_tensor = torch.tensor(args[0], device=condition.device)
+
         def eager(cond, z):
             with torch.autocast('cuda', enabled=False):
                 return fast_ddim_sample(denoiser, cond.float(), z.float(),
-                                        *args)
+                                        *args, step_tensor=step_tensor)
 
         try:
             static_cond = condition.detach().float().clone()

@@ -1,4 +1,5 @@
-"""uncertainty_eval.py on a tiny random DiffusionAVS and synthetic clips."""
+"""uncertainty_eval.py and latent_ablation.py on a tiny random DiffusionAVS
+and synthetic clips."""
 import json
 
 import pytest
@@ -73,3 +74,27 @@ def test_uncertainty_eval_needs_a_latent_neck_and_samples(tiny_diffavs):
     with pytest.raises(SystemExit, match='at least 2'):
         tool.main([CONFIG, checkpoint, '--num-samples', '1',
                    '--cfg-options', *options])
+
+
+def test_latent_ablation_rows(tiny_diffavs, tmp_path):
+    options, checkpoint = tiny_diffavs
+    tool = load_tool('tools/analysis_tools/latent_ablation.py')
+    out = tmp_path / 'ablation.json'
+    rows = tool.main([CONFIG, checkpoint, '--steps', '1', '10', '30',
+                      '--samples', '1', '2', '--device', 'cpu', '--json',
+                      str(out), '--cfg-options', *options])
+    plan = [(r['source'], r['steps'], r['samples']) for r in rows]
+    assert plan == [('sampled', 10, 1), ('oracle', 10, 1), ('zero', 10, 1),
+                    ('noise', 10, 1), ('other_clip', 10, 1),
+                    ('sampled', 1, 1),  # 30 > K = 20 is left out
+                    ('sampled', 10, 2)]
+    for row in rows:
+        assert 0 <= row['mIoU'] <= 1 and 0 <= row['Fscore'] <= 1
+    assert json.loads(out.read_text())['rows'] == rows
+
+
+def test_latent_ablation_batches_hold_two_clips():
+    tool = load_tool('tools/analysis_tools/latent_ablation.py')
+    assert tool.batch_size_for(3, 2) == 3  # not 2 + 1
+    assert tool.batch_size_for(64, 4) == 4
+    assert tool.batch_size_for(9, 1) == 3  # 9 = 2·4 + 1 = 3·3
