@@ -14,6 +14,9 @@ from ..utils.diffusion_schedule import (add_noise, cosine_alphas_cumprod,
 from .latent_modules import NoiseEstimator, normalise_latent
 
 
+TRAIN_LATENTS = ('denoised', 'z0', 'sampled')
+
+
 @MODELS.register_module()
 class DiffusionLatentModel(BaseModule):
     """Latents by DDIM from the condition; trained by noise prediction.
@@ -25,14 +28,20 @@ class DiffusionLatentModel(BaseModule):
         loss(z0 (M, D), c (M, D))
           k ~ U{1..K}, ε ~ N(0, I): z_k = √ᾱ_k z0 + √(1-ᾱ_k) ε
           ε̂ = denoiser(z_k, c, k)        → loss_diff = w · ‖ε − ε̂‖²
-          → latent: norm(one-step ẑ0) (train_latent='denoised') or z0
+          → latent: norm(one-step ẑ0) (train_latent='denoised'), z0
+            ('z0'), or sample(c, fresh z_K) with gradients ('sampled')
 
     Args:
         latent_dim: D (set by the latent neck).
         denoiser_width: Width of ε_θ (384).
         num_train_steps: K (20).
         num_inference_steps: DDIM steps at test time (10).
-        train_latent: ``'denoised'`` or ``'z0'``.
+        train_latent: What the decoder sees in training: ``'denoised'``
+            (the paper's one-step estimate from the true mask's latent),
+            ``'z0'`` (that latent itself), or ``'sampled'`` (the DDIM sample
+            from the condition, as at test time, with gradients through
+            the sampler into ε_θ and E_psi: the decoder trains on what it is
+            tested on; ``docs/en/diffavs.md``).
         loss_weight: λ1, the weight of ``loss_diff`` (1).
         latent_norm: Normalise latents to unit RMS (set by the latent neck).
         cuda_graph: At test time on a GPU, replay the DDIM loop from a
@@ -55,7 +64,7 @@ class DiffusionLatentModel(BaseModule):
                  cuda_graph: bool = False,
                  init_cfg=None) -> None:
         super().__init__(init_cfg)
-        if train_latent not in ('denoised', 'z0'):
+        if train_latent not in TRAIN_LATENTS:
             raise ValueError(f'unknown train_latent "{train_latent}"')
         ddim_timesteps(num_train_steps, num_inference_steps)  # validates
         self.denoiser = NoiseEstimator(latent_dim, denoiser_width)
@@ -91,8 +100,8 @@ class DiffusionLatentModel(BaseModule):
 
     def loss(self, z0: Tensor,
              condition: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
-        """One noising step of random k: the decoder's latent ``(M, D)``
-        (one-step estimate or z0, ``train_latent``) and ``loss_diff``."""
+        """One noising step of random k (``loss_diff``) and the decoder's
+        latent ``(M, D)`` (``train_latent``)."""
         steps = torch.randint(1, self.num_train_steps + 1, (len(z0), ),
                               device=z0.device)
         noise = torch.randn_like(z0)
@@ -100,6 +109,10 @@ class DiffusionLatentModel(BaseModule):
         z_k = add_noise(z0, noise, alpha)
         eps = self.denoiser(z_k, condition, steps)
         loss = self.loss_weight * F.mse_loss(eps.float(), noise.float())
-        one_step = self._norm(predict_z0(z_k, eps, alpha))
-        latent = one_step if self.train_latent == 'denoised' else z0
+        if self.train_latent == 'denoised':
+            latent = self._norm(predict_z0(z_k, eps, alpha))
+        elif self.train_latent == 'z0':
+            latent = z0
+        else:  # 'sampled': train on what is tested
+            latent = self.sample(condition, torch.randn_like(z0))
         return latent, dict(loss_diff=loss)

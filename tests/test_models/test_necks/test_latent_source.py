@@ -125,3 +125,27 @@ def test_training_ignores_the_latent_source():
     expected = fused()
     with neck.latent_source('zero'):
         torch.testing.assert_close(fused(), expected)
+
+
+def test_train_latent_sampled_trains_on_the_test_time_sampler():
+    """train_latent='sampled': the decoder's training latent is a DDIM
+    sample from the condition, differentiable in it and in ε_θ."""
+    from mmavs.models.necks.diffusion_latent_model import DiffusionLatentModel
+    torch.manual_seed(0)
+    model = DiffusionLatentModel(latent_dim=D, denoiser_width=16,
+                                 train_latent='sampled')
+    z0 = torch.randn(3, D)
+    condition = torch.randn(3, D, requires_grad=True)
+    torch.manual_seed(5)
+    latent, losses = model.loss(z0, condition)
+    assert set(losses) == {'loss_diff'}
+    latent.sum().backward()
+    assert condition.grad.abs().sum() > 0
+    assert model.denoiser.out.weight.grad.abs().sum() > 0
+    # The sample of the same noise: what sample() gives at test time.
+    torch.manual_seed(5)
+    torch.randint(1, 21, (3, ))  # the noising step's draws come first
+    torch.randn(3, D)
+    noise = torch.randn(3, D)
+    torch.testing.assert_close(latent.detach(),
+                               model.sample(condition.detach(), noise))
