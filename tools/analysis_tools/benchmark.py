@@ -130,14 +130,12 @@ def steps_of(model_cfg: dict, args) -> Dict[str, Callable[[], None]]:
         data = model.data_preprocessor(batch, False)
         out, audio_feat = model.extract_feat(data['inputs'], data['audio'],
                                              data['layout'])
-        num = out.extras.get('num_samples', 1)
-        return out.fused, audio_feat.repeat(num, 1), \
-            data['layout'].repeat(num)
+        return out, audio_feat, data['layout']
 
     def head():
         model.eval()
         with torch.no_grad():
-            model.decode_head(*head_inputs())
+            model._decode(*head_inputs())
 
     return dict(infer=infer, train=train, head=head)
 
