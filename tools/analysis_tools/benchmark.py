@@ -225,14 +225,12 @@ def steps_of(model_cfg: dict, args) -> Dict[str, Callable[[], None]]:
         with torch.no_grad(), autocast():
             out, audio_feat = model.extract_feat(
                 data['inputs'], data['audio'], data['layout'])
-        num = out.extras.get('num_samples', 1)
-        return out.fused, audio_feat.repeat(num, 1), \
-            data['layout'].repeat(num)
+        return out, audio_feat, data['layout']
 
     def head():
         model.eval()
         with torch.no_grad(), autocast():
-            model.decode_head(*head_inputs())
+            model._decode(*head_inputs())
 
     steps = dict(infer=infer, train=train, head=head)
     steps['state_bytes'] = lambda: state_bytes(model, optimizer)
