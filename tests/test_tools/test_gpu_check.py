@@ -24,15 +24,20 @@ def test_gpu_check_smoke(tmp_path):
     log = (out / 'gpu_check.log').read_text()
     assert result.returncode == 0, log[-4000:] + result.stderr[-2000:]
     for step in ('bench_bf16', 'main_job', 'latent_ablation_0',
-                 'uncertainty_eval_0'):
+                 'uncertainty_eval_0', 'main_job_sampled',
+                 'latent_ablation_sampled_0'):
         assert f'=== {step}: exit 0' in log, log[-4000:]
     assert 'SKIPPED' not in log
     bench, = json.loads((out / 'bench.json').read_text())
     assert bench['amp'] == 'bf16' and bench['ratio']['infer'] > 0
     assert bench['cuda_graph']  # asked for; off the GPU it runs eagerly
-    ablation, = json.loads((out / 'latent_ablation.json').read_text())
-    assert [r['source'] for r in ablation['rows']][:5] == [
-        'sampled', 'oracle', 'zero', 'noise', 'other_clip']
+    ablations = json.loads((out / 'latent_ablation.json').read_text())
+    assert len(ablations) == 2  # the paper's training and train on samples
+    for ablation in ablations:
+        assert [r['source'] for r in ablation['rows']][:5] == [
+            'sampled', 'oracle', 'zero', 'noise', 'other_clip']
+    sampled = json.loads((out / 'main_job_sampled.json').read_text())
+    assert [r['name'][:7] for r in sampled['runs']] == ['diffavs']
     runs = json.loads((out / 'main_job.json').read_text())['runs']
     assert sorted(r['name'][:7] for r in runs) == ['diffavs', 'tpavi_r']
     uncertainty, = json.loads((out / 'uncertainty.json').read_text())

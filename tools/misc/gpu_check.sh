@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # One prepared GPU check of DiffusionAVS (issue 16), in a copy of the repository
 # where mmavs is NOT installed and nothing can be downloaded. Everything goes
-# to $OUT as text / JSON (6 files, no checkpoints):
+# to $OUT as text / JSON (7 files, no checkpoints):
 #   gpu_check.log       this script's output: environment, every step's table
 #   bench.json          benchmark runs: pvt_ms3.py vs its E-D model, batch 16
 #                       clips, bf16, DDIM in a CUDA graph (then without the
 #                       graph, + channels-last, + torch.compile)
 #   main_job.json       the main job, 3 seeds per model, on the GPU
 #   latent_ablation.json, uncertainty.json   on the main job's DiffusionAVS
-#                       checkpoints (when those tools exist)
+#                       checkpoints (the ablation also on the next job's)
+#   main_job_sampled.json   DiffusionAVS trained on sampled latents
+#                       (train_latent=sampled), 3 seeds
 #   logs.tar.gz         every step's full output and the training logs
 #
 # Usage (repository root; ~8.5 minutes on one H200 with BUDGET=480):
@@ -142,26 +144,37 @@ MAIN_ARGS=("${MAIN_CONFIGS[@]}" --seeds "$SEEDS" --workers "$WORKERS"
 TAIL=16 step main_job 300 "$PYTHON" tools/misc/main_job.py "${MAIN_ARGS[@]}"
 
 # (c) Latent ablation and uncertainty on each DiffusionAVS checkpoint.
-CHECKPOINTS=()
-if [[ -f $OUT/main_job.json ]]; then
-    mapfile -t CHECKPOINTS < <("$PYTHON" -c "
+# analyse MAIN_JOB_JSON TAG TOOLS [OPTION...]: each tool on each checkpoint.
+analyse() {
+    local json=$1 tag=$2 tools=$3 ckpt tool i
+    shift 3
+    local options=("${MAIN_OPTIONS[@]}" "$@") checkpoints=()
+    [[ -f $json ]] && mapfile -t checkpoints < <("$PYTHON" -c "
 import json
-for run in json.load(open('$OUT/main_job.json'))['runs']:
+for run in json.load(open('$json'))['runs']:
     if run['name'].startswith('diffavs'):
         print(run['checkpoint'])")
-fi
-ANALYSIS_OPTIONS=()
-((${#MAIN_OPTIONS[@]})) && ANALYSIS_OPTIONS=(--cfg-options "${MAIN_OPTIONS[@]}")
-for tool in latent_ablation uncertainty_eval; do
-    [[ -f tools/analysis_tools/$tool.py ]] || { echo "=== $tool: not in this checkout"; continue; }
-    i=0
-    for ckpt in "${CHECKPOINTS[@]}"; do
-        step "${tool}_$i" 90 "$PYTHON" tools/analysis_tools/$tool.py \
-            "${MAIN_CONFIGS[0]}" "$ckpt" --json "$SCRATCH/${tool}_$i.json" \
-            "${ANALYSIS_OPTIONS[@]}"
-        i=$((i + 1))
+    local extra=()
+    ((${#options[@]})) && extra=(--cfg-options "${options[@]}")
+    for tool in $tools; do
+        i=0
+        for ckpt in "${checkpoints[@]}"; do
+            step "${tool}${tag}_$i" 90 "$PYTHON" tools/analysis_tools/$tool.py \
+                "${MAIN_CONFIGS[0]}" "$ckpt" --json "$SCRATCH/${tool}${tag}_$i.json" \
+                "${extra[@]}"
+            i=$((i + 1))
+        done
     done
-done
+}
+analyse "$OUT/main_job.json" "" "latent_ablation uncertainty_eval"
+
+# Issue 16, item 3: DiffusionAVS trained on sampled latents (train = test),
+# SEEDS seeds, and its latent ablation.
+SAMPLED=(model.neck.latent_model.train_latent=sampled)
+TAIL=12 step main_job_sampled 240 "$PYTHON" tools/misc/main_job.py "${MAIN_CONFIGS[0]}" \
+    --seeds "$SEEDS" --workers "$WORKERS" --work-root "$SCRATCH/main_job_sampled" \
+    --json "$OUT/main_job_sampled.json" --cfg-options "${MAIN_OPTIONS[@]}" "${SAMPLED[@]}"
+analyse "$OUT/main_job_sampled.json" _sampled latent_ablation "${SAMPLED[@]}"
 
 # Speed variants, while the budget lasts: without the CUDA graph, then with
 # channels-last, then compiled.
@@ -186,7 +199,7 @@ def gather(pattern, name):
         json.dump(runs, open(os.path.join(out, name), 'w'), indent=1)
     return runs
 bench = gather(os.path.join(scratch, 'bench', '*.json'), 'bench.json')
-gather(os.path.join(scratch, 'latent_ablation_*.json'), 'latent_ablation.json')
+gather(os.path.join(scratch, 'latent_ablation*.json'), 'latent_ablation.json')
 gather(os.path.join(scratch, 'uncertainty_eval_*.json'), 'uncertainty.json')
 print('summary (clips/s model | E-D, time ratio model / E-D, peak MiB):')
 for r in bench:
@@ -199,14 +212,16 @@ for r in bench:
                if peak else 'n/a')
         print(f"  {name}, {key}: {rates['ours'][key]:.1f} | "
               f"{rates['base'][key]:.1f}, ratio {ratio[key]:.3f}, peak {mem}")
-path = os.path.join(out, 'main_job.json')
-if os.path.isfile(path):
+for job in ('main_job', 'main_job_sampled'):
+    path = os.path.join(out, job + '.json')
+    if not os.path.isfile(path):
+        continue
     for s in json.load(open(path))['summary']:
-        print(f"  main job {s['name']} ({len(s['seeds'])} seeds): mIoU "
+        print(f"  {job} {s['name']} ({len(s['seeds'])} seeds): mIoU "
               f"{s['mIoU']:.4f} ± {s['mIoU_std']:.4f}, shuffled "
               f"{s['mIoU_shuffled']:.4f} ± {s['mIoU_shuffled_std']:.4f}")
 EOF
-(cd "$SCRATCH" && find logs main_job -name '*.log' -o -name '*.json' -o -name 'scalars.json' 2>/dev/null |
+(cd "$SCRATCH" && find logs main_job main_job_sampled -name '*.log' -o -name '*.json' -o -name 'scalars.json' 2>/dev/null |
     tar -czf "$OUT/logs.tar.gz" -T -) || echo "could not pack the logs"
 echo "=== done in $(($(date +%s) - START))s; outputs: $(ls "$OUT" | tr '\n' ' ')"
 exec >&- 2>&-
