@@ -47,6 +47,12 @@ class AVSDecodeHead(BaseDecodeHead):
         logits = self(inputs, audio_feat)
         return self.loss_by_feat(logits, batch_data_samples), logits
 
+    def aux_maps(self, inputs: List[Tensor]) -> List[Tensor]:
+        """The fused maps the segmentor's auxiliary losses (e.g. the MS3
+        matching loss) receive: ``inputs`` themselves, unless a head
+        reproduces a reference that rewrites them (:class:`AVSFPNHead`)."""
+        return list(inputs)
+
     def loss_by_feat(self, seg_logits: Tensor,
                      batch_data_samples: list) -> Dict[str, Tensor]:
         """Decode losses over the annotated frames.

@@ -37,7 +37,9 @@ class AVMatchingLoss(nn.Module):
 
         Args:
             seg_logits: ``(B*T, 1, H, W)`` predicted logits.
-            visual: Per level ``(B*T, C, H_l, W_l)`` fused maps.
+            visual: Per level ``(N, C, H_l, W_l)`` fused maps, as the
+                decode head leaves them (``decode_head.aux_maps``: ReLU'd
+                by the reference TPAVI decoder).
             level_audio: Per level ``(B*T, C)`` aligned audio, ``None`` for
                 levels without audio-visual fusion (skipped).
         """

@@ -144,8 +144,11 @@ class AVSSegmentor(BaseSegmentor):
         head_losses, logits = self.decode_head.loss_and_logits(
             fused, audio_feat, data_samples)
         losses.update(head_losses)
+        # The maps as the head leaves them (ReLU'd by the reference TPAVI
+        # decoder), so the matching loss sees what the reference's sees.
+        aux_maps = self.decode_head.aux_maps(fused)
         for aux in self.auxiliary_loss:
-            losses[aux.loss_name] = aux(logits, fused, level_audio)
+            losses[aux.loss_name] = aux(logits, aux_maps, level_audio)
         return losses
 
     def predict(self, inputs: Tensor, data_samples: OptSampleList,
