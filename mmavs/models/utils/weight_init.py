@@ -21,6 +21,7 @@ import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Sequence
 
+from mmengine.model import BaseModule
 from mmengine.model.weight_init import update_init_info
 from mmseg.registry import WEIGHT_INITIALIZERS
 from torch import Tensor, nn
@@ -128,6 +129,12 @@ class StrictPretrainedInit:
             for torchvision's ImageNet classifier.
         map_location: Kept for ``Pretrained`` compatibility; files are always
             read onto the CPU and copied into the module's tensors.
+        keep_missing: Module keys under these prefixes may be absent from
+            the file and keep their initial values: layers the module adds
+            to the pretrained network, e.g. ``('norm0.', 'norm1.',
+            'norm2.')``, the output norms an mmpretrain ConvNeXt or Swin
+            builds for the extra ``out_indices`` of a dense-prediction
+            backbone (an ImageNet file holds only ``norm3``).
     """
 
     #: What the error message calls the expected file.
@@ -137,11 +144,13 @@ class StrictPretrainedInit:
                  checkpoint: str,
                  prefix: Optional[str] = None,
                  drop_prefixes: Sequence[str] = (),
-                 map_location: str = 'cpu') -> None:
+                 map_location: str = 'cpu',
+                 keep_missing: Sequence[str] = ()) -> None:
         self.checkpoint = str(checkpoint)
         self.prefix = prefix
         self.drop_prefixes = tuple(drop_prefixes)
         self.map_location = map_location
+        self.keep_missing = tuple(keep_missing)
 
     def convert(self, state: Mapping[str, Tensor]) -> ConversionResult:
         """Map file names to module names; here only drops prefixes."""
@@ -185,6 +194,10 @@ class StrictPretrainedInit:
         result = self.converted_state()
         expected = module.state_dict()
         _fill_batch_counters(result.state_dict, expected)
+        for key, value in expected.items():
+            if key not in result.state_dict and key.startswith(
+                    self.keep_missing):
+                result.state_dict[key] = value.clone()
         problems = layout_problems(result.state_dict, expected)
         if result.unknown:
             problems.append(f'{len(result.unknown)} keys no conversion rule '
@@ -203,6 +216,13 @@ class StrictPretrainedInit:
         """Load the file into ``module`` with strict key matching."""
         state = self.check(module)
         module.load_state_dict(state, strict=True)
+        # mmengine initialises a module's children after its init_cfg (only
+        # its own 'Pretrained' runs last): mark them done, or a child's
+        # init_weights (e.g. mmpretrain's WindowMSA) would redraw loaded
+        # tensors.
+        for sub in module.modules():
+            if isinstance(sub, BaseModule):
+                sub._is_init = True
         if hasattr(module, '_params_init_info'):
             update_init_info(module, init_info=self._get_init_info())
 
