@@ -28,7 +28,8 @@ model = dict(
         audio=dict(
             type='VGGish',
             frozen=True,
-            init_cfg=dict(type='Pretrained',
+            # The torchvggish file; all 18 tensors must load.
+            init_cfg=dict(type='PretrainedVGGish',
                           checkpoint='pretrained/vggish-10086976.pth'))),
     neck=dict(
         type='TPAVINeck', in_channels=[64, 128, 320, 512], channels=channels),

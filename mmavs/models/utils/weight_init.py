@@ -10,8 +10,10 @@ backbone random. These initialisers load every tensor or fail:
 - ``PretrainedPVTv2``: the official PVTv2 weights (``pvt_v2_b5.pth``,
   SegFormer-style names), converted at load time for mmseg's
   ``MixVisionTransformer`` (:func:`~mmavs.models.utils.pvtv2_to_mit`).
+- ``PretrainedVGGish``: the torchvggish weights (``vggish-10086976.pth``)
+  into ``VGGish``, whose names they already have.
 
-Both are registered in mmseg's ``WEIGHT_INITIALIZERS`` and are used as
+All are registered in mmseg's ``WEIGHT_INITIALIZERS`` and are used as
 ``init_cfg=dict(type='PretrainedPVTv2', checkpoint='pretrained/...')``. Files
 are read with :func:`mmavs.utils.safe_torch_load` (``weights_only=True``).
 :func:`check_pretrained_layout` runs the same check when the model is built,
@@ -31,6 +33,7 @@ from .ckpt_convert import ConversionResult, pvtv2_to_mit, strip_prefix
 
 __all__ = [
     'WeightFileError', 'StrictPretrainedInit', 'PretrainedPVTv2Init',
+    'PretrainedVGGishInit',
     'STRICT_INIT_TYPES', 'check_pretrained_layout', 'read_state_dict'
 ]
 
@@ -259,8 +262,27 @@ class PretrainedPVTv2Init(StrictPretrainedInit):
         return pvtv2_to_mit(state, drop_prefixes=self.drop_prefixes)
 
 
+@WEIGHT_INITIALIZERS.register_module(name='PretrainedVGGish')
+class PretrainedVGGishInit(StrictPretrainedInit):
+    """Load the torchvggish weights (``vggish-10086976.pth``) into ``VGGish``.
+
+    The file's names are the module's (``features.*``, ``embeddings.*``):
+    exactly its 18 tensors must load. ``prefix='vggish.'`` takes them out of
+    a full checkpoint that holds VGGish (AVSegFormer's).
+
+    Args:
+        checkpoint: Path of the VGGish file.
+        prefix, drop_prefixes, map_location, keep_missing: As in
+            :class:`StrictPretrainedInit`.
+    """
+
+    expected_file = ('the torchvggish weights (vggish-10086976.pth, no PCA '
+                     'parameters)')
+
+
 #: ``init_cfg`` types that read a file and must find it at build time.
-STRICT_INIT_TYPES = ('StrictPretrained', 'PretrainedPVTv2')
+STRICT_INIT_TYPES = ('StrictPretrained', 'PretrainedPVTv2',
+                     'PretrainedVGGish')
 
 
 def _init_cfgs(cfg: Mapping) -> List[Dict]:
@@ -273,9 +295,10 @@ def check_pretrained_layout(module: nn.Module, cfg: Mapping,
     """Fail now if a strict ``init_cfg`` file does not fit ``module``.
 
     Called right after the module is built, so that a wrong file stops the
-    build instead of the first ``init_weights``. A module that reads its own
-    file (e.g. ``VGGish``) checks it in its ``check_pretrained_file()``;
-    other ``init_cfg`` types are left to their initialisers.
+    build instead of the first ``init_weights``. The module's own
+    ``init_cfg`` is checked when it has one (a module may rewrite its
+    config's, as ``VGGish`` does with a legacy ``Pretrained``); other
+    ``init_cfg`` types are left to their initialisers.
 
     Args:
         module: The built module.
@@ -286,9 +309,8 @@ def check_pretrained_layout(module: nn.Module, cfg: Mapping,
         FileNotFoundError, WeightFileError: See
             :meth:`StrictPretrainedInit.check`.
     """
+    if getattr(module, 'init_cfg', None) is not None:
+        cfg = dict(init_cfg=module.init_cfg)
     for init in _init_cfgs(cfg):
         if init.get('type') in STRICT_INIT_TYPES:
             WEIGHT_INITIALIZERS.build(dict(init)).check(module, where)
-    own_check = getattr(module, 'check_pretrained_file', None)
-    if callable(own_check):
-        own_check()
