@@ -58,6 +58,14 @@ DEFAULT_CLASSES = (
     'ukulele', 'utv', 'vacuum-cleaner', 'violin', 'wolf', 'woman')
 
 
+def layout_error(kind: str, message: str) -> DatasetLayoutError:
+    """A :class:`DatasetLayoutError` that carries the rule it breaks
+    (``kind``), for the checker's grouping."""
+    error = DatasetLayoutError(message)
+    error.kind = kind
+    return error
+
+
 # --------------------------------------------------------------------------
 # Colours
 # --------------------------------------------------------------------------
@@ -127,7 +135,8 @@ def read_metadata(csv_path: str) -> List[Dict[str, str]]:
         header = [name.strip() for name in (reader.fieldnames or [])]
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
-            raise DatasetLayoutError(
+            raise layout_error(
+                'CSV without the needed columns',
                 f'{csv_path}: no column(s) {missing} in header {header}; '
                 f'AVSS metadata needs {list(REQUIRED_COLUMNS)}')
         reader.fieldnames = header
@@ -135,7 +144,8 @@ def read_metadata(csv_path: str) -> List[Dict[str, str]]:
                 for row in reader]
     for line, row in enumerate(rows, start=2):
         if row['label'] not in SUBSET_FRAMES or row['split'] not in SPLITS:
-            raise DatasetLayoutError(
+            raise layout_error(
+                'unknown subset or split in the CSV',
                 f'{csv_path} line {line}: label "{row["label"]}" / split '
                 f'"{row["split"]}" is not one of {list(SUBSET_FRAMES)} / '
                 f'{list(SPLITS)}')
@@ -152,11 +162,12 @@ def read_class_names(json_path: str) -> Tuple[str, ...]:
         with open(json_path) as f:
             names = json.load(f)
     except (OSError, ValueError) as err:
-        raise DatasetLayoutError(
-            f'unreadable class file {json_path}: {err}') from err
+        raise layout_error(
+            'unreadable label2idx.json', f'unreadable class file {json_path}: {err}') from err
     if not isinstance(names, dict) or len(names) != NUM_CLASSES:
         count = len(names) if isinstance(names, (dict, list)) else '?'
-        raise DatasetLayoutError(
+        raise layout_error(
+            'label2idx.json without 71 classes',
             f'{json_path}: expected a JSON object of {NUM_CLASSES} class '
             f'names (background first), found {count} entries')
     return tuple(names)
@@ -177,14 +188,14 @@ def count_numbered(folder: str, ext: str) -> int:
             (the first missing file is named).
     """
     if not osp.isdir(folder):
-        raise DatasetLayoutError(f'missing folder {folder}')
+        raise layout_error('missing folder', f'missing folder {folder}')
     pattern = re.compile(r'^(\d+)\.' + re.escape(ext) + '$')
     numbers = sorted(int(m.group(1)) for m in map(pattern.match,
                                                    os.listdir(folder)) if m)
     for expected, number in enumerate(numbers):
         if number != expected:
-            raise DatasetLayoutError(
-                f'gap in frame numbers: {osp.join(folder, f"{expected}.{ext}")}'
+            raise layout_error(
+                'gap in file numbers', f'gap in file numbers: {osp.join(folder, f"{expected}.{ext}")}'
                 f' is missing but {number}.{ext} exists (files must be '
                 f'numbered 0..N-1)')
     return len(numbers)
@@ -225,15 +236,15 @@ def clip_files(root: str, row: Dict[str, str], mask_dir: str = 'labels_rgb',
     found = count_numbered(frames_dir, frame_ext)
     real = SUBSET_FRAMES[subset]
     if found != real:
-        raise DatasetLayoutError(
-            f'{frames_dir}: {found} frames, a {subset} clip has {real} '
+        raise layout_error(
+            'wrong number of frames', f'{frames_dir}: {found} frames, a {subset} clip has {real} '
             f'(0.{frame_ext}..{real - 1}.{frame_ext})')
     masks_dir = osp.join(clip_dir, mask_dir)
     masks = count_numbered(masks_dir, 'png')
     needed = sum(annotated)
     if masks < needed:
-        raise DatasetLayoutError(
-            f'missing mask {osp.join(masks_dir, f"{masks}.png")}: a {subset} '
+        raise layout_error(
+            'missing mask', f'missing mask {osp.join(masks_dir, f"{masks}.png")}: a {subset} '
             f'{split} clip needs {needed} masks, found {masks}')
     info = {k: v for k, v in row.items() if k not in ('uid', 'label')}
     info.update(
@@ -336,8 +347,8 @@ class AVSSDataset(BaseDataset):
         in_split = [r for r in rows if r['split'] == self.split]
         chosen = [r for r in in_split if r['label'] in self.subsets]
         if not chosen:
-            raise DatasetLayoutError(
-                f'{self.ann_file}: no clip of split "{self.split}" in subsets '
+            raise layout_error(
+                'empty split', f'{self.ann_file}: no clip of split "{self.split}" in subsets '
                 f'{list(self.subsets)}')
         print_log(f'AVSS {self.split}: {len(chosen)}/{len(rows)} videos '
                   f'(subsets {list(self.subsets)})', logger='current')

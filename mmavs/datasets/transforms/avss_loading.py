@@ -57,6 +57,15 @@ def read_avss_mask(path: str, mask_format: str = 'rgb',
     return np.where(unknown, 0, index).astype(np.uint8), int(unknown.sum())
 
 
+def check_mask_size(mask: np.ndarray, path: str, height: int,
+                    width: int) -> None:
+    """Raise :class:`ClipFileError` when a mask is not the frames' size."""
+    if mask.shape != (height, width):
+        raise ClipFileError(
+            f'mask {path} is {mask.shape[1]}x{mask.shape[0]} but its '
+            f'frames are {width}x{height}')
+
+
 @TRANSFORMS.register_module()
 class LoadAVSSColorMask(BaseTransform):
     """Read the masks of an AVSS clip as class indices 0..70.
@@ -98,10 +107,7 @@ class LoadAVSSColorMask(BaseTransform):
                 unmatched.append(0)
                 continue
             mask, count = read_avss_mask(path, self.mask_format, self.lookup)
-            if mask.shape != (height, width):
-                raise ClipFileError(
-                    f'mask {path} is {mask.shape[1]}x{mask.shape[0]} but its '
-                    f'frames are {width}x{height}')
+            check_mask_size(mask, path, height, width)
             if count:
                 print_log(
                     f'{path}: {count} pixels have a colour outside the AVSS '
@@ -130,6 +136,14 @@ def read_wav(path: str) -> Tuple[np.ndarray, int]:
     if data.size == 0:
         raise ClipFileError(f'audio {path} holds no samples')
     return data, rate
+
+
+def count_examples(num_samples: int, rate: int) -> int:
+    """VGGish examples (0.96 s) in ``num_samples`` samples at ``rate`` Hz."""
+    samples = int(np.ceil(num_samples * SAMPLE_RATE / rate))
+    window, hop = 400, 160  # 25 ms and 10 ms at 16 kHz
+    frames = max(0, 1 + (samples - window) // hop)
+    return frames // EXAMPLE_SHAPE[1]
 
 
 def wav_log_mel(path: str, seconds: int = CLIP_FRAMES) -> np.ndarray:
