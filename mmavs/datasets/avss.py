@@ -2,10 +2,10 @@
 
 Reads the tree the AVSS authors release, unchanged (``avss.md`` §1-4)::
 
-    <root>/metadata.csv                            uid, label (v1s|v1m|v2), split
-    <root>/label2idx.json                          71 class names, in index order
-    <root>/<label>/<uid>/frames/{0..N-1}.jpg       N = 5 (v1s, v1m) or 10 (v2)
-    <root>/<label>/<uid>/labels_rgb/{0..M-1}.png   Pascal-VOC colour-coded classes
+    <root>/metadata.csv                          uid, label (v1s|v1m|v2), split
+    <root>/label2idx.json                        71 class names, index order
+    <root>/<label>/<uid>/frames/{0..N-1}.jpg     N = 5 (v1s, v1m), 10 (v2)
+    <root>/<label>/<uid>/labels_rgb/{0..M-1}.png Pascal-VOC colour classes
     <root>/<label>/<uid>/audio.wav
 
 One item is one clip padded to ``CLIP_FRAMES`` = 10 frames (``sample_frames=
@@ -79,14 +79,15 @@ def avss_palette(num_classes: int = NUM_CLASSES) -> np.ndarray:
         label, bit = index, 0
         while label > 0:
             for channel in range(3):
-                palette[index, channel] |= ((label >> channel) & 1) << (7 - bit)
+                bit_value = (label >> channel) & 1
+                palette[index, channel] |= bit_value << (7 - bit)
             label >>= 3
             bit += 1
     return palette
 
 
 def pack_rgb(rgb: np.ndarray) -> np.ndarray:
-    """``(..., 3)`` uint8 RGB to ``(...)`` int64 codes ``R << 16 | G << 8 | B``."""
+    """``(..., 3)`` uint8 RGB to ``(...)`` int64 ``R << 16 | G << 8 | B``."""
     rgb = rgb.astype(np.int64)
     return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
 
@@ -108,7 +109,7 @@ class ColorToIndex:
         self.unmatched_index = unmatched_index
 
     def __call__(self, rgb: np.ndarray) -> Tuple[np.ndarray, int]:
-        """``(H, W, 3)`` RGB → ``(H, W)`` uint8 indices and the unmatched count."""
+        """``(H, W, 3)`` RGB → ``(H, W)`` uint8 indices, unmatched count."""
         codes = pack_rgb(rgb)
         slot = np.clip(np.searchsorted(self.codes, codes), 0,
                        len(self.codes) - 1)
@@ -162,8 +163,9 @@ def read_class_names(json_path: str) -> Tuple[str, ...]:
         with open(json_path) as f:
             names = json.load(f)
     except (OSError, ValueError) as err:
-        raise layout_error(
-            'unreadable label2idx.json', f'unreadable class file {json_path}: {err}') from err
+        raise layout_error('unreadable label2idx.json',
+                           f'unreadable class file {json_path}: {err}') \
+            from err
     if not isinstance(names, dict) or len(names) != NUM_CLASSES:
         count = len(names) if isinstance(names, (dict, list)) else '?'
         raise layout_error(
@@ -194,10 +196,11 @@ def count_numbered(folder: str, ext: str) -> int:
                                                    os.listdir(folder)) if m)
     for expected, number in enumerate(numbers):
         if number != expected:
+            missing = osp.join(folder, f'{expected}.{ext}')
             raise layout_error(
-                'gap in file numbers', f'gap in file numbers: {osp.join(folder, f"{expected}.{ext}")}'
-                f' is missing but {number}.{ext} exists (files must be '
-                f'numbered 0..N-1)')
+                'gap in file numbers',
+                f'gap in file numbers: {missing} is missing but '
+                f'{number}.{ext} exists (files must be numbered 0..N-1)')
     return len(numbers)
 
 
@@ -237,15 +240,18 @@ def clip_files(root: str, row: Dict[str, str], mask_dir: str = 'labels_rgb',
     real = SUBSET_FRAMES[subset]
     if found != real:
         raise layout_error(
-            'wrong number of frames', f'{frames_dir}: {found} frames, a {subset} clip has {real} '
+            'wrong number of frames',
+            f'{frames_dir}: {found} frames, a {subset} clip has {real} '
             f'(0.{frame_ext}..{real - 1}.{frame_ext})')
     masks_dir = osp.join(clip_dir, mask_dir)
     masks = count_numbered(masks_dir, 'png')
     needed = sum(annotated)
     if masks < needed:
+        missing = osp.join(masks_dir, f'{masks}.png')
         raise layout_error(
-            'missing mask', f'missing mask {osp.join(masks_dir, f"{masks}.png")}: a {subset} '
-            f'{split} clip needs {needed} masks, found {masks}')
+            'missing mask',
+            f'missing mask {missing}: a {subset} {split} clip needs '
+            f'{needed} masks, found {masks}')
     info = {k: v for k, v in row.items() if k not in ('uid', 'label')}
     info.update(
         clip_name=uid,
@@ -278,7 +284,8 @@ class AVSSDataset(BaseDataset):
     """AVSBench-Semantic in its released layout.
 
     Args:
-        data_root: The AVSS root (``metadata.csv``, ``v1s/``, ``v1m/``, ``v2/``).
+        data_root: The AVSS root (``metadata.csv``, ``v1s/``, ``v1m/``,
+            ``v2/``).
         split: ``'train'``, ``'val'`` or ``'test'``.
         subsets: Subsets (CSV ``label``) to keep, default all three.
         sample_frames: ``'all'``: one item is the whole clip padded to 10
@@ -348,8 +355,9 @@ class AVSSDataset(BaseDataset):
         chosen = [r for r in in_split if r['label'] in self.subsets]
         if not chosen:
             raise layout_error(
-                'empty split', f'{self.ann_file}: no clip of split "{self.split}" in subsets '
-                f'{list(self.subsets)}')
+                'empty split',
+                f'{self.ann_file}: no clip of split "{self.split}" in '
+                f'subsets {list(self.subsets)}')
         print_log(f'AVSS {self.split}: {len(chosen)}/{len(rows)} videos '
                   f'(subsets {list(self.subsets)})', logger='current')
         data_list = [clip_files(self.data_root, r, self.mask_dir)

@@ -21,7 +21,8 @@ BETA2 = 0.3
 
 def class_counts(pred: np.ndarray, gt: np.ndarray, num_classes: int,
                  ignore_index: Optional[int] = 255) -> np.ndarray:
-    """``(3, num_classes)`` int64 counts ``inter``, ``pred``, ``gt`` of a frame.
+    """``(3, num_classes)`` int64 counts ``inter``, ``pred``, ``gt`` of a
+    frame.
 
     Args:
         pred: ``(H, W)`` predicted class indices.

@@ -86,7 +86,8 @@ class AVSSResize224(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(size={self.size}, mode={self.mode!r})'
+        return (f'{self.__class__.__name__}(size={self.size}, '
+                f'mode={self.mode!r})'
 
 
 @TRANSFORMS.register_module()
