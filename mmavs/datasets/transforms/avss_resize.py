@@ -87,7 +87,7 @@ class AVSSResize224(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(size={self.size}, '
-                f'mode={self.mode!r})'
+                f'mode={self.mode!r})')
 
 
 @TRANSFORMS.register_module()
