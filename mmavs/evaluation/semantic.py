@@ -31,11 +31,12 @@ def class_counts(pred: np.ndarray, gt: np.ndarray, num_classes: int,
         num_classes: C.
         ignore_index: Ignored ground-truth value, or ``None``.
     """
-    pred = np.asarray(pred).astype(np.int64).ravel()
-    gt = np.asarray(gt).astype(np.int64).ravel()
+    pred, gt = np.asarray(pred), np.asarray(gt)
     if pred.shape != gt.shape:
-        raise ValueError(f'prediction has {pred.size} pixels, ground truth '
-                         f'{gt.size}')
+        raise ValueError(f'prediction shape {pred.shape} differs from ground '
+                         f'truth shape {gt.shape}')
+    pred = pred.astype(np.int64).ravel()
+    gt = gt.astype(np.int64).ravel()
     if ignore_index is not None:
         keep = gt != ignore_index
         pred, gt = pred[keep], gt[keep]

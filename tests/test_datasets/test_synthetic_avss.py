@@ -91,3 +91,17 @@ def test_cli(tmp_path):
     with open(tmp_path / 'metadata.csv') as f:
         labels = [row['label'] for row in csv.DictReader(f)]
     assert labels == ['v1m', 'v1m', 'v2', 'v2', 'v2', 'v2']
+
+
+def test_baselines_tool_prints_the_avss_table(tmp_path, capsys):
+    init_default_scope('mmseg')
+    tool = load_tool('tools/misc/synthetic_baselines.py')
+    make_synthetic_avss(str(tmp_path), seed=1, size=16,
+                        clips=dict(v1m=dict(test=1), v2=dict(test=1)))
+    tool.main_avss(tool.parse_args(['--avss', '--data-root', str(tmp_path)]))
+    out = capsys.readouterr().out
+    assert 'AVSS test (2 clips)' in out
+    oracle = next(line for line in out.splitlines()
+                  if line.startswith('oracle'))
+    # The oracle's mIoU and mIoU_protoB: each present class perfect.
+    assert float(oracle.split()[1]) == float(oracle.split()[4]) > 0

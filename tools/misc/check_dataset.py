@@ -12,6 +12,8 @@ dataloaders are checked (their ``data_root``, subset, split and
 holds ``metadata.csv`` (subsets ``v1s v1m v2``), else as an AVSBench-Object
 root (``s4 ms3``). Prints a per-split table and the problems and warnings
 found (see ``mmavs/datasets/avsbench_check.py`` and ``avss_check.py``).
+``--num-frames`` and ``--frame-size`` apply to AVSBench-Object only (AVSS
+clips have 5 or 10 frames by subset, at their original resolution).
 
 Exit status: 0 when there is no problem (warnings, such as split sizes that
 differ from the published ones, do not count unless ``--strict``), 1 when

@@ -53,7 +53,7 @@ AVSS_KEYS = ('mIoU', 'Fscore', 'mIoU_noBg', 'mIoU_protoB', 'Fscore_protoB',
              'FDR_protoB')
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--data-root', default='data/synthetic_avsbench')
     parser.add_argument('--seed', type=int, default=0)
@@ -62,7 +62,7 @@ def parse_args():
     parser.add_argument('--batch-size', type=int, default=3)
     parser.add_argument('--avss', action='store_true',
                         help='score a synthetic AVSS tree (AVSSMetric)')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def baseline_masks(clip: dict, size: int) -> dict:
