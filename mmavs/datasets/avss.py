@@ -131,7 +131,8 @@ def read_metadata(csv_path: str) -> List[Dict[str, str]]:
     """
     if not osp.isfile(csv_path):
         raise FileNotFoundError(f'AVSS metadata not found: {csv_path}')
-    with open(csv_path, newline='') as f:
+    # utf-8-sig: a byte-order mark would otherwise hide the first column.
+    with open(csv_path, newline='', encoding='utf-8-sig') as f:
         reader = csv.DictReader(f)
         header = [name.strip() for name in (reader.fieldnames or [])]
         missing = [c for c in REQUIRED_COLUMNS if c not in header]

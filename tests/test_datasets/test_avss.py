@@ -141,11 +141,12 @@ def test_one_annotated_frame_per_clip(avss_root):
 
 
 def test_columns_are_read_by_name_and_kept(avss_copy):
+    # Another column order, an extra column and a byte-order mark.
     path = osp.join(avss_copy, 'metadata.csv')
     with open(path) as f:
         rows = list(csv.DictReader(f))
     header = ['split', 'extra', 'label', 'uid', 'a_obj']
-    with open(path, 'w', newline='') as f:
+    with open(path, 'w', newline='', encoding='utf-8-sig') as f:
         writer = csv.DictWriter(f, header, extrasaction='ignore')
         writer.writeheader()
         for row in rows:
