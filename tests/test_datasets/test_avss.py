@@ -260,3 +260,17 @@ def test_bad_arguments(avss_root):
         build(avss_root, subsets=('s4', ))
     with pytest.raises(FileNotFoundError, match='AVSS data root not found'):
         build(osp.join(avss_root, 'nothing'))
+
+
+def test_batches_unroll_into_frames(avss_root):
+    from torch.utils.data import DataLoader
+
+    from mmavs.datasets import avs_collate
+    for mode, frames in (('all', 10), ('one_annotated', 1)):
+        dataset = build(avss_root, split='test', sample_frames=mode)
+        batch = next(iter(DataLoader(dataset, batch_size=2,
+                                     collate_fn=avs_collate)))
+        assert len(batch['inputs']) == 2
+        assert len(batch['data_samples']) == 2 * frames
+        assert [s.clip_index for s in batch['data_samples']] == \
+            [0] * frames + [1] * frames

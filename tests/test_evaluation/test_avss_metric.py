@@ -185,3 +185,52 @@ def test_seg_logits_fallback_and_errors():
 def test_summarize_on_no_frames_is_zero():
     out = summarize(np.zeros((0, 3, C), dtype=np.int64))
     assert out['mIoU'] == 0 and out['mIoU_protoB'] == 0
+
+
+def histc_reference(preds, gts, num_classes):
+    """The official AVSS arithmetic as avss.md §5.1 describes it: labels + 1
+    binned with torch.histc in float32, per-frame sums, then per class."""
+    iou_sum = torch.zeros(num_classes)
+    f_sum = torch.zeros(num_classes)
+    count = torch.zeros(num_classes)
+    for pred, gt in zip(preds, gts):
+        pred = torch.as_tensor(pred).float() + 1
+        gt = torch.as_tensor(gt).float() + 1
+        inter = pred * (pred == gt).float()
+
+        def hist(x):
+            return torch.histc(x, bins=num_classes, min=1, max=num_classes)
+
+        area_inter, area_pred, area_gt = hist(inter), hist(pred), hist(gt)
+        union = area_pred + area_gt - area_inter
+        iou_sum += area_inter / (2.220446049250313e-16 + union)
+        count[union > 0] += 1
+        precision, recall = area_inter / area_pred, area_inter / area_gt
+        f = 1.3 * precision * recall / (0.3 * precision + recall)
+        f[f != f] = 0
+        f_sum += f
+    miou, mf = iou_sum / count, f_sum / count
+    miou[miou != miou] = 0
+    mf[mf != mf] = 0
+    return float(miou.mean()), float(mf.mean())
+
+
+def test_matches_the_histc_arithmetic_of_the_reference():
+    rng = np.random.default_rng(1)
+    num_classes = 71
+    preds, gts, samples = [], [], []
+    for t in range(10):
+        # A few classes per frame, as in AVSS; many classes never appear.
+        classes = rng.choice(num_classes, size=4, replace=False)
+        gt = rng.choice(classes, size=(16, 16))
+        pred = np.where(rng.random((16, 16)) < 0.7, gt,
+                        rng.choice(classes, size=(16, 16)))
+        preds.append(pred)
+        gts.append(gt)
+        samples.append(sample(pred, gt, frame=t))
+    metric = AVSSMetric()
+    process(metric, samples)
+    m = metric.compute_metrics(metric.results)
+    miou, fscore = histc_reference(preds, gts, num_classes)
+    assert m['mIoU'] == pytest.approx(miou, abs=1e-6)
+    assert m['Fscore'] == pytest.approx(fscore, abs=1e-6)
