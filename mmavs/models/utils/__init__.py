@@ -15,5 +15,6 @@ __all__ = [
     'pvtv2_to_mit', 'strip_prefix', 'tpavi_to_mmavs', 'STRICT_INIT_TYPES',
     'PretrainedPVTv2Init', 'PretrainedVGGishInit', 'StrictPretrainedInit',
     'WeightFileError', 'check_pretrained_layout', 'read_state_dict',
-    'add_noise', 'cosine_alphas_cumprod', 'ddim_step', 'ddim_timesteps', 'predict_z0'
+    'add_noise', 'cosine_alphas_cumprod', 'ddim_step', 'ddim_timesteps',
+    'predict_z0'
 ]

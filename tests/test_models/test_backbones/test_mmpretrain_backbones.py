@@ -71,7 +71,7 @@ def test_four_nchw_maps_through_the_wrapper(mmpretrain, type_name):
     backbone = av_backbone(dict(type=type_name, **TINY[type_name]))
     assert type(backbone.visual).__module__.startswith('mmpretrain.')
     visual, audio = backbone(torch.randn(4, 3, 64, 64),
-                             torch.randn(2, 2, 1, 96, 64))
+                             torch.randn(4, 1, 96, 64))
     assert [tuple(v.shape) for v in visual] == [
         (4, c, 64 // s, 64 // s) for c, s in zip(WIDTHS, (4, 8, 16, 32))]
     assert audio.shape == (4, 128)
@@ -81,7 +81,7 @@ def test_pooled_convnext_is_refused_at_forward(mmpretrain):
     cfg = dict(TINY['mmpretrain.ConvNeXt'], gap_before_final_norm=True)
     backbone = av_backbone(dict(type='mmpretrain.ConvNeXt', **cfg))
     with pytest.raises(ValueError, match='gap_before_final_norm=False'):
-        backbone(torch.randn(2, 3, 64, 64), torch.randn(1, 2, 1, 96, 64))
+        backbone(torch.randn(2, 3, 64, 64), torch.randn(2, 1, 96, 64))
 
 
 def classifier_file(tmp_path, type_name):
