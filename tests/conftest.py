@@ -126,10 +126,13 @@ def small_model_options(config):
         return options + [f'model.decode_head.in_channels={levels}'
                           ] + TINY_AVSEGFORMER_HEAD
     # The fusion neck of DiffusionAVS sits inside the latent neck.
-    fusion = 'model.neck.fusion' if 'diffavs' in config else 'model.neck'
+    # Judged inside the repository, whatever the checkout's folder is named.
+    is_diffavs = osp.relpath(osp.join(REPO_ROOT, config),
+                             REPO_ROOT).startswith('configs/diffavs')
+    fusion = 'model.neck.fusion' if is_diffavs else 'model.neck'
     options += [f'{fusion}.in_channels={levels}', f'{fusion}.channels=16',
                 'model.decode_head.in_channels=[16,16,16,16]']
-    if 'diffavs' in config:
+    if is_diffavs:
         options.append('model.neck.channels=16')
     if 'avsegformer-head' in name:
         return options + TINY_AVSEGFORMER_HEAD

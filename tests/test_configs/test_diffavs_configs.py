@@ -52,8 +52,8 @@ def test_recipe_and_neck_swap(config):
             neck.latent_model.num_inference_steps) == (24, 20, 10)
     assert neck.contrastive_loss.loss_weight == 0.1
     # The E-D counterpart differs by the neck entry (and C = 128).
-    ed = Config.fromfile(config.replace('diffavs', 'tpavi', 1).replace(
-        'diffavs_', 'tpavi_'))
+    ed = Config.fromfile(osp.join(ROOT, 'configs', 'tpavi', osp.basename(
+        config).replace('diffavs_', 'tpavi_')))
     ed_model, model = ed.model.to_dict(), cfg.model.to_dict()
     assert model['neck']['fusion']['in_channels'] == \
         ed_model['neck']['in_channels']
