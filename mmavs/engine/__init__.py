@@ -1,7 +1,10 @@
-from .hooks import FreezeModuleHook, UncertaintyVisualizationHook
+from .hooks import (AtomicCheckpointHook, CheckpointSaveError,
+                    FreezeModuleHook, StrictLoadHook,
+                    UncertaintyVisualizationHook)
 from .optim_constructor import AVSOptimWrapperConstructor
 
 __all__ = [
-    'AVSOptimWrapperConstructor', 'FreezeModuleHook',
+    'AtomicCheckpointHook', 'AVSOptimWrapperConstructor',
+    'CheckpointSaveError', 'FreezeModuleHook', 'StrictLoadHook',
     'UncertaintyVisualizationHook'
 ]
