@@ -215,9 +215,16 @@ def start(command: List[str], log) -> subprocess.Popen:
 
 
 def check(config: str, kills: int, seed: int, work_dir: str,
-          options: Sequence[str], timeout: float = 600) -> List[str]:
-    """Run the fault test; return the problems found (empty: all good)."""
+          options: Sequence[str], timeout: float = 600,
+          schedule: Optional[Sequence[str]] = None) -> List[str]:
+    """Run the fault test; return the problems found (empty: all good).
+
+    ``schedule`` replaces the random kills by a list of ``EVENT:INDEX``
+    (kill at that checkpoint-file event) or ``after:SECONDS`` items.
+    """
     rng = random.Random(seed)
+    if schedule:
+        kills = len(schedule)
     checker = Checker(config, options)
     reference = osp.join(work_dir, 'reference')
     events_file = osp.join(work_dir, 'events.json')
@@ -238,7 +245,12 @@ def check(config: str, kills: int, seed: int, work_dir: str,
         run_index, done, runs_finished = 0, 0, 0
         faulty = osp.join(work_dir, f'faulty{run_index}')
         while done < kills:
-            if rng.random() < 0.5:
+            planned = schedule[done] if schedule else None
+            if planned and planned.startswith('after:'):
+                spec, delay = 'none', float(planned.split(':')[1])
+            elif planned:
+                spec, delay = planned, None
+            elif rng.random() < 0.5:
                 kind = rng.choice([e for e in EVENTS if events.get(e)])
                 spec = f'{kind}:{rng.randrange(events[kind])}'
                 delay = None
@@ -291,6 +303,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='default: a temporary folder')
     parser.add_argument('--keep', action='store_true',
                         help='keep the work dir')
+    parser.add_argument('--schedule', nargs='+',
+                        help='explicit kills instead of random ones: '
+                        'write:I, commit:I, delete:I (at the I-th such '
+                        'checkpoint-file event of a run) or after:SECONDS')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='key=value overrides passed to tools/train.py')
     return parser.parse_args(argv)
@@ -311,7 +327,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     began = time.perf_counter()
     try:
         problems = check(osp.abspath(args.config), args.kills, args.seed,
-                         work_dir, args.cfg_options)
+                         work_dir, args.cfg_options,
+                         schedule=args.schedule)
     finally:
         if not args.keep:
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -321,7 +338,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for problem in problems:
             print(f'  {problem}')
         return 1
-    print(f'OK: {args.kills} kills, resumed each time; same losses, metrics, '
+    print(f'OK: {len(args.schedule or []) or args.kills} kills, resumed each time; same losses, metrics, '
           f'final weights and checkpoint files as the uninterrupted run; '
           f'every checkpoint loads ({seconds:.0f} s)')
     return 0
