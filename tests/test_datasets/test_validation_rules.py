@@ -108,3 +108,15 @@ def test_16_bit_frames_are_refused(avsbench_copy, channels):
     with pytest.raises(ClipFileError, match='16-bit frame'):
         dataset(avsbench_copy)[0]
     assert path in findings(avsbench_copy)[(PROBLEM, '16-bit frame')]
+
+
+def test_batch_of_different_frame_sizes_names_its_clips(avsbench_copy):
+    from mmavs.datasets import avs_collate
+    data = dataset(avsbench_copy)
+    info = data.get_data_info(1)
+    for path in info['frame_paths'] + info['mask_paths']:
+        Image.open(path).resize((48, 40)).save(path)
+    with pytest.raises(ValueError) as err:
+        avs_collate([data[0], data[1]])
+    first = data.get_data_info(0)['clip_name']
+    assert (f'{first} 64x64, {info["clip_name"]} 48x40') in str(err.value)
