@@ -20,8 +20,8 @@ default_hooks = dict(
     # mmengine's CheckpointHook with crash-safe writes (temp file, fsync,
     # rename; old files deleted only after their successor is on disk).
     checkpoint=dict(
-        type='AtomicCheckpointHook', by_epoch=True, interval=1, max_keep_ckpts=1,
-        save_best='mIoU', rule='greater'),
+        type='AtomicCheckpointHook', by_epoch=True, interval=1,
+        max_keep_ckpts=1, save_best='mIoU', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'),
     # Checkpoints that do not fit the model fail to load (load_from, test,

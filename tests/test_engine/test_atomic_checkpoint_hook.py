@@ -1,4 +1,4 @@
-"""AtomicCheckpointHook: what a run leaves on disk, and a full disk mid-save."""
+"""AtomicCheckpointHook: what a run leaves on disk; a full disk mid-save."""
 import glob
 import hashlib
 import os

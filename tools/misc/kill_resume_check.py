@@ -1,4 +1,4 @@
-"""Fault test: kill a training run N times, resume it, compare with a clean run.
+"""Fault test: kill a training run N times, resume it, compare to a clean run.
 
 Usage::
 
@@ -263,7 +263,8 @@ def check(config: str, kills: int, seed: int, work_dir: str,
             except subprocess.TimeoutExpired:
                 proc.send_signal(signal.SIGKILL)
                 code = proc.wait()
-            what = f'kill {done + 1}/{kills} ({spec if delay is None else f"after {delay:.1f} s"})'
+            moment = spec if delay is None else f'after {delay:.1f} s'
+            what = f'kill {done + 1}/{kills} ({moment})'
             if code == 0:
                 # Finished before the kill: compare, then start afresh.
                 print(f'{what}: the run finished first')
@@ -338,7 +339,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for problem in problems:
             print(f'  {problem}')
         return 1
-    print(f'OK: {len(args.schedule or []) or args.kills} kills, resumed each time; same losses, metrics, '
+    kills = len(args.schedule or []) or args.kills
+    print(f'OK: {kills} kills, resumed each time; same losses, metrics, '
           f'final weights and checkpoint files as the uninterrupted run; '
           f'every checkpoint loads ({seconds:.0f} s)')
     return 0

@@ -1,7 +1,7 @@
 """Transforms that read one AVSBench clip from disk and check what they read.
 
-Every problem (a missing or unreadable file, frames of different sizes, audio of
-the wrong shape or type) raises an error that names the file. The rules for
+Every problem (a missing or unreadable file, frames of different sizes, audio
+of the wrong shape or type) raises an error that names the file. The rules for
 frames (:func:`read_frame`) and audio features (:func:`check_log_mel`) are
 written once here and applied by the datasets' pipeline and by
 ``tools/misc/check_dataset.py`` alike:

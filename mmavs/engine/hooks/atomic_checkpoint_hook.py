@@ -1,11 +1,11 @@
 """Crash-safe training checkpoints: mmengine's ``CheckpointHook``, atomic.
 
 mmengine 0.10.7 writes a checkpoint in place (``LocalBackend.put`` opens the
-final name and writes), deletes the previous regular checkpoint *before* writing
-its successor, deletes the previous best checkpoint before writing the new one,
-and writes ``last_checkpoint`` in place. A kill or a full disk in between leaves
-no resumable file, a ``last_checkpoint`` naming a deleted file, or a truncated
-file under a valid-looking name.
+final name and writes), deletes the previous regular checkpoint *before*
+writing its successor, deletes the previous best checkpoint before writing the
+new one, and writes ``last_checkpoint`` in place. A kill or a full disk in
+between leaves no resumable file, a ``last_checkpoint`` naming a deleted file,
+or a truncated file under a valid-looking name.
 
 :class:`AtomicCheckpointHook` keeps mmengine's options, file names and
 message-hub keys (so its checkpoints resume with mmengine and the other way
@@ -48,7 +48,7 @@ class CheckpointSaveError(RuntimeError):
 
 
 def fsync_dir(path: str) -> None:
-    """Make a rename or deletion in ``path`` durable (no-op where unsupported)."""
+    """Make a rename or deletion in ``path`` durable (where supported)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -118,7 +118,8 @@ class AtomicCheckpointHook(CheckpointHook):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._pending: Optional[tuple] = None  # (step, meta) of a deferred save
+        # (step, meta) of a regular save deferred to after the validation.
+        self._pending: Optional[tuple] = None
         self._obsolete: List[str] = []
 
     # ----------------------------------------------------------- set-up
