@@ -24,10 +24,18 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
                      'PackAVSInputs'):
             TRANSFORMS.build(dict(type=name))
         TRANSFORMS.build(dict(type='ResizeAVSClip', scale=(8, 8)))
+        for name in ('LoadAVSSColorMask', 'LoadAVSSAudio', 'LoadAVSSWaveform',
+                     'AVSSResize224', 'AVSSRandomScaleCrop'):
+            TRANSFORMS.build(dict(type=name))
+        for name in ('AVSSDataset', 'SyntheticAVSSDataset'):
+            assert DATASETS.get(name) is not None, name
         METRICS.build(dict(type='AVSMetric'))
+        METRICS.build(dict(type='AVSSMetric'))
         from mmseg.registry import HOOKS, MODELS
         for name in ('AVSSegmentor', 'AudioVisualBackbone', 'VGGish',
                      'TPAVINeck', 'LatentDiffusionNeck', 'CVAELatentNeck',
+                     'LatentNeck', 'DiffusionLatentModel', 'CVAELatentModel',
+                     'IdentityNeck',
                      'AVSFPNHead',
                      'AVSegFormerHead', 'AVMatchingLoss', 'ContrastiveLoss',
                      'BinaryDiceLoss'):

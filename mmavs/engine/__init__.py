@@ -1,10 +1,11 @@
+from .bf16_optim_wrapper import BF16OptimWrapper
 from .hooks import (AtomicCheckpointHook, CheckpointSaveError,
                     FreezeModuleHook, StrictLoadHook,
                     UncertaintyVisualizationHook)
 from .optim_constructor import AVSOptimWrapperConstructor
 
 __all__ = [
-    'AtomicCheckpointHook', 'AVSOptimWrapperConstructor',
+    'AtomicCheckpointHook', 'AVSOptimWrapperConstructor', 'BF16OptimWrapper',
     'CheckpointSaveError', 'FreezeModuleHook', 'StrictLoadHook',
     'UncertaintyVisualizationHook'
 ]
