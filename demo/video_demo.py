@@ -28,7 +28,8 @@ from mmengine.config import DictAction
 from mmengine.utils import ProgressBar
 from PIL import Image
 
-from mmavs.apis import AVSInferencer, VideoReadError, VideoWriter, probe_video
+from mmavs.apis import AVSInferencer
+from mmavs.media import MediaError, VideoWriter, probe_video
 from mmavs.visualization import draw_overlay
 
 
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             cfg_options=args.cfg_options)
         # Decodes the audio now, so that its problems show before writing.
         predictions = inferencer.iter_video(args.video)
-    except VideoReadError as err:
+    except MediaError as err:
         raise SystemExit(f'error: {err}') from None
     total = info.num_sampled_frames(args.fps) or 0
     print(f'{args.video}: {info.width}x{info.height}, '
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
                     osp.join(mask_dir, f'frame_{pred.index:05d}.png'))
                 progress.update()
                 count += 1
-    except VideoReadError as err:  # a stream that breaks mid-way
+    except MediaError as err:  # a stream that breaks mid-way
         raise SystemExit(f'\nerror: {err}') from None
     return count
 

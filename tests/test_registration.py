@@ -13,7 +13,7 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
         import_modules_from_strings(**cfg.custom_imports)
         init_default_scope('mmseg')
         from mmseg.registry import DATASETS, METRICS, TRANSFORMS
-        from mmavs.datasets.synthetic_avsbench import make_synthetic_avsbench
+        from mmavs.data_tools.synthetic_avsbench import make_synthetic_avsbench
         make_synthetic_avsbench({str(tmp_path)!r}, size=16, num_frames=1,
                                 s4_clips=dict(test=1), ms3_clips=dict(test=1))
         for name in ('AVSBenchS4Dataset', 'AVSBenchMS3Dataset'):

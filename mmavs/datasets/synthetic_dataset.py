@@ -8,8 +8,9 @@ from mmengine.dist import barrier, get_dist_info
 from mmseg.registry import DATASETS
 
 from .avsbench import AVSBenchMS3Dataset, AVSBenchS4Dataset
-from .synthetic_avsbench import (META_FILE, load_synthetic_meta,
-                                 make_synthetic_avsbench)
+from mmavs.data_tools.synthetic_avsbench import (META_FILE,
+                                                 load_synthetic_meta,
+                                                 make_synthetic_avsbench)
 
 
 def _matches(meta: dict, options: dict) -> bool:

@@ -19,7 +19,7 @@ Reads the CSVs under the root (``Single-source/s4_meta_data.csv``,
 and writes, at exactly the paths the AVSBench datasets read: one 224x224 PNG
 per second (``visual_frames``), the VGGish log-mel ``(5, 1, 96, 64)`` as
 ``audio_log_mel/....npy`` (read in preference to a ``.pkl``) and the 16 kHz
-WAV (``audio_wav``). See ``mmavs/datasets/avsbench_prepare.py`` for how the
+WAV (``audio_wav``). See ``mmavs/data_tools/avsbench_prepare.py`` and ``mmavs/media/`` for how the
 reference extracted them. Ground-truth masks are annotations: they come only
 from the AVSBench release.
 
@@ -32,10 +32,11 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from mmavs.data_tools.avsbench_prepare import convert_video
 from mmavs.datasets import AVSBenchMS3Dataset, AVSBenchS4Dataset
 from mmavs.datasets.avsbench import (SPLITS, DatasetLayoutError,
                                      read_split_rows)
-from mmavs.datasets.avsbench_prepare import AUDIO_MODES, convert_video
+from mmavs.media import AUDIO_MODES
 
 SUBSETS = {'s4': AVSBenchS4Dataset, 'ms3': AVSBenchMS3Dataset}
 VIDEO_EXTENSIONS = ('.mp4', '.mkv', '.webm', '.avi', '.mov')

@@ -9,7 +9,7 @@ Usage::
 Given a config, the AVSBench datasets of its train / val / test dataloaders
 are checked (their ``data_root``, subset, split and ``num_frames``); given a
 directory, it is checked as an AVSBench root. Prints a per-split table and
-the problems and warnings found (see ``mmavs/datasets/avsbench_check.py``).
+the problems and warnings found (see ``mmavs/data_tools/avsbench_check.py``).
 
 Exit status: 0 when there is no problem (warnings, such as split sizes that
 differ from the published ones, do not count unless ``--strict``), 1 when
@@ -22,9 +22,9 @@ from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import mmavs  # noqa: F401  (registers the datasets)
+from mmavs.data_tools.avsbench_check import (SUBSETS, CheckReport,
+                                             check_avsbench, format_report)
 from mmavs.datasets.avsbench import SPLITS
-from mmavs.datasets.avsbench_check import (SUBSETS, CheckReport,
-                                           check_avsbench, format_report)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

@@ -23,10 +23,11 @@ from mmengine.structures import PixelData
 from torch.utils.data import DataLoader
 
 import mmavs  # noqa: F401  (registers the components)
+from mmavs.data_tools.synthetic_avsbench import (META_FILE,
+                                                 load_synthetic_meta,
+                                                 make_synthetic_avsbench,
+                                                 render_clip)
 from mmavs.datasets import avs_collate
-from mmavs.datasets.synthetic_avsbench import (META_FILE, load_synthetic_meta,
-                                               make_synthetic_avsbench,
-                                               render_clip)
 from mmseg.registry import DATASETS
 
 PIPELINE = [

@@ -24,10 +24,11 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .avsbench import (SPLITS, AVSBenchMS3Dataset, AVSBenchS4Dataset,
-                       DatasetLayoutError, read_split_rows)
-from .transforms.loading import load_log_mel, read_image
-from .vggish_logmel import EXAMPLE_SHAPE
+from mmavs.datasets.avsbench import (SPLITS, AVSBenchMS3Dataset,
+                                     AVSBenchS4Dataset, DatasetLayoutError,
+                                     read_split_rows)
+from mmavs.datasets.transforms.loading import load_log_mel, read_image
+from mmavs.media import EXAMPLE_SHAPE
 
 SUBSETS = OrderedDict(s4=AVSBenchS4Dataset, ms3=AVSBenchMS3Dataset)
 # Clips per split in the AVSBench paper.
