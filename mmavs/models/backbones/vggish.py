@@ -21,6 +21,7 @@ from mmseg.registry import MODELS
 from torch import Tensor, nn
 
 from mmavs.utils import safe_torch_load
+from ..utils.freezable import FreezableMixin
 from ..utils.weight_init import layout_problems
 
 # Channel widths of the convolutions; 'M' marks a 2x2 max-pool.
@@ -166,13 +167,14 @@ def load_vggish_weights(model: nn.Module, path: str, prefix: str = '') -> None:
 
 
 @MODELS.register_module()
-class VGGish(BaseModule):
+class VGGish(FreezableMixin, BaseModule):
     """VGGish embedding network (no PCA), frozen by default.
 
     Args:
         frozen: If True, parameters get ``requires_grad=False``, the module
             stays in eval mode whatever ``train()`` is asked, and ``forward``
-            runs without building a graph.
+            runs without building a graph (:class:`FreezableMixin`, the same
+            option on every audio encoder).
         init_cfg: mmengine init config. ``dict(type='Pretrained',
             checkpoint=PATH)`` (optionally with ``prefix``) loads the file
             through :func:`load_vggish_weights`, with its strict check and
@@ -186,13 +188,7 @@ class VGGish(BaseModule):
         self.features = _make_features(VGGISH_CONV_CFG)
         c, h, w = VGGISH_FEATURE_SHAPE
         self.embeddings = _make_embeddings(c * h * w)
-        if frozen:
-            self.requires_grad_(False)
-            self.train(False)
-
-    def train(self, mode: bool = True) -> 'VGGish':
-        """Set training mode; a frozen VGGish always stays in eval mode."""
-        return super().train(mode and not self.frozen)
+        self.apply_frozen()
 
     def _pretrained_cfg(self) -> Optional[dict]:
         """``init_cfg`` if it is a single ``Pretrained`` config, else None."""
