@@ -21,7 +21,8 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
                                      split='test', num_frames=1))
             assert len(ds) == 1, name
         for name in ('LoadAVSFrames', 'LoadAVSMasks', 'LoadAVSAudio',
-                     'PackAVSInputs'):
+                     'PackAVSInputs', 'LoadAudioWaveform',
+                     'WaveformToLogMel'):
             TRANSFORMS.build(dict(type=name))
         TRANSFORMS.build(dict(type='ResizeAVSClip', scale=(8, 8)))
         METRICS.build(dict(type='AVSMetric'))
@@ -30,7 +31,8 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
                      'TPAVINeck', 'LatentDiffusionNeck', 'CVAELatentNeck',
                      'AVSFPNHead',
                      'AVSegFormerHead', 'AVMatchingLoss', 'ContrastiveLoss',
-                     'BinaryDiceLoss'):
+                     'BinaryDiceLoss', 'AudioResNet', 'SpectrogramFrontEnd',
+                     'VGGishLogMelFrontEnd'):
             assert MODELS.get(name) is not None, name
         for name in ('FreezeModuleHook', 'UncertaintyVisualizationHook'):
             assert HOOKS.get(name) is not None, name
