@@ -82,8 +82,8 @@ class LoadAudioWaveform(BaseTransform):
         self.sample_rate = sample_rate
         self.channels = channels
         self.window = int(round(window * sample_rate))
-        self.hop = self.window if hop is None else int(round(hop *
-                                                             sample_rate))
+        self.hop = self.window if hop is None else \
+            int(round(hop * sample_rate))
         self.clip = None if clip_seconds is None else \
             int(round(clip_seconds * sample_rate))
         self.crop, self.pad = crop, pad
