@@ -17,7 +17,8 @@ from .utils.checkpoint import register_safe_checkpoint_loader  # noqa: E402
 
 register_safe_checkpoint_loader()
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401
+from . import (datasets, engine, evaluation, models,  # noqa: E402,F401
+               structures)
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

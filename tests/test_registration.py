@@ -29,6 +29,8 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
         from mmseg.registry import HOOKS, MODELS
         for name in ('AVSSegmentor', 'AudioVisualBackbone', 'VGGish',
                      'TPAVINeck', 'LatentDiffusionNeck', 'CVAELatentNeck',
+                     'LatentNeck', 'DiffusionLatentModel', 'CVAELatentModel',
+                     'IdentityNeck',
                      'AVSFPNHead',
                      'AVSegFormerHead', 'AVMatchingLoss', 'ContrastiveLoss',
                      'BinaryDiceLoss', 'AudioResNet', 'SpectrogramFrontEnd',

@@ -50,6 +50,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--wait-time', type=float, default=2,
         help='seconds each frame is displayed with --show')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='test under autocast: float16 on a GPU, bfloat16 on a CPU')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -186,6 +189,11 @@ def main(argv: Optional[List[str]] = None) -> None:
         add_dump_metric(cfg, args.out)
     if args.show or args.show_dir:
         enable_visualization(cfg, args.show, args.show_dir, args.wait_time)
+    if args.amp:
+        # mmengine's TestLoop runs the model under autocast (bfloat16 when
+        # the device is a CPU).
+        cfg.test_cfg = dict(cfg.get('test_cfg') or dict(type='TestLoop'),
+                            fp16=True)
     runner = build_runner(cfg)
     metrics = runner.test()
     # Every rank receives the metrics; one copy of the table is enough.

@@ -3,6 +3,7 @@
 Usage::
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+        [--amp-dtype {float16,bfloat16}]
         [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
 
 ``--resume`` alone resumes from the latest checkpoint in the work dir (or from
@@ -42,7 +43,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'checkpoint in the work dir')
     parser.add_argument(
         '--amp', action='store_true',
-        help='mixed-precision training with AmpOptimWrapper (needs a GPU)')
+        help='mixed-precision training: float16 with AmpOptimWrapper on a '
+        'GPU, bfloat16 with BF16OptimWrapper on a CPU-only machine')
+    parser.add_argument(
+        '--amp-dtype', choices=('float16', 'bfloat16'),
+        help='precision of --amp (default: float16 where a GPU is '
+        'available, else bfloat16)')
     add_common_args(parser)
     return parser.parse_args(argv)
 
@@ -53,14 +59,30 @@ def amp_device_available() -> bool:
             or is_musa_available())
 
 
-def apply_amp(cfg: Config) -> None:
-    """Switch the optimizer wrapper to ``AmpOptimWrapper``.
+def apply_amp(cfg: Config, dtype: Optional[str] = None) -> None:
+    """Switch the optimizer wrapper to mixed precision.
+
+    ``float16``: mmengine's ``AmpOptimWrapper`` with dynamic loss scaling
+    (needs a GPU); ``bfloat16``: mmavs' ``BF16OptimWrapper`` (CPU or GPU, no
+    scaling needed). Default: float16 where a GPU is available.
 
     Raises:
-        SystemExit: The config has no ``optim_wrapper``.
+        SystemExit: The config has no ``optim_wrapper``, or float16 is asked
+            for without a GPU.
     """
     if cfg.get('optim_wrapper') is None:
         raise SystemExit('error: --amp needs an optim_wrapper in the config')
+    if dtype is None:
+        dtype = 'float16' if amp_device_available() else 'bfloat16'
+    if dtype == 'bfloat16':
+        cfg.optim_wrapper.type = 'BF16OptimWrapper'
+        cfg.optim_wrapper.pop('loss_scale', None)
+        return
+    if not amp_device_available():
+        raise SystemExit(
+            'error: --amp-dtype float16 (AmpOptimWrapper) needs a CUDA GPU '
+            '(or NPU/MLU/MUSA), and none is available; use --amp-dtype '
+            'bfloat16 on this machine.')
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     # Dynamic scaling avoids fp16 gradient underflow without a tuned scale.
     cfg.optim_wrapper.loss_scale = 'dynamic'
@@ -94,13 +116,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     # Fail before building anything: torch's own error surfaces only after
     # the model and data are built, and names no command-line option.
-    if args.amp and not amp_device_available():
-        sys.exit('error: --amp (mixed precision via AmpOptimWrapper) needs a '
-                 'CUDA GPU (or NPU/MLU/MUSA), and none is available; run '
-                 'without --amp on this machine.')
+    if args.amp_dtype == 'float16' and not amp_device_available():
+        sys.exit('error: --amp-dtype float16 (AmpOptimWrapper) needs a CUDA '
+                 'GPU (or NPU/MLU/MUSA), and none is available; use '
+                 '--amp-dtype bfloat16 on this machine.')
+    if args.amp_dtype and not args.amp:
+        sys.exit('error: --amp-dtype needs --amp')
     cfg = load_config(args)
     if args.amp:
-        apply_amp(cfg)
+        apply_amp(cfg, args.amp_dtype)
     apply_resume(cfg, args.resume, cli_overrides(args))
     runner = build_runner(cfg)
     runner.train()

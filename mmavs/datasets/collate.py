@@ -8,18 +8,27 @@ from mmengine.registry import FUNCTIONS
 def avs_collate(batch: Sequence[dict]) -> dict:
     """Collate packed clips (the output of :class:`PackAVSInputs`).
 
+    Clips of one batch may differ in length (5- and 10-frame clips, single
+    frames); the data preprocessor concatenates them and records the clip
+    layout (``docs/en/architecture.md``).
+
     Args:
-        batch: B dicts with ``inputs`` ``(T, 3, H, W)``, ``audio``
-            ``(T, 1, 96, 64)`` and ``data_samples`` (T frame samples).
+        batch: B dicts with ``inputs`` ``(T_b, 3, H, W)``, ``audio``
+            ``(T_b, ...)`` and ``data_samples`` (T_b frame samples).
 
     Returns:
         dict: ``inputs`` and ``audio`` as lists of B tensors, and
-        ``data_samples``, the B*T frame samples in clip order, so that frame
-        ``t`` of clip ``b`` is at ``b * T + t``.
+        ``data_samples``, the ``N = Σ T_b`` frame samples in clip order, so
+        that frame ``t`` of clip ``b`` is at ``T_0 + ... + T_{b-1} + t``.
     """
-    lengths = {len(clip['data_samples']) for clip in batch}
-    if len(lengths) > 1:
-        raise ValueError(f'clips of one batch differ in length: {lengths}')
+    for b, clip in enumerate(batch):
+        lengths = {len(clip['inputs']), len(clip['audio']),
+                   len(clip['data_samples'])}
+        if len(lengths) > 1:
+            raise ValueError(
+                f'clip {b} of the batch has {len(clip["inputs"])} frames, '
+                f'{len(clip["audio"])} audio inputs and '
+                f'{len(clip["data_samples"])} data samples')
     samples: List = [s for clip in batch for s in clip['data_samples']]
     return dict(
         inputs=[clip['inputs'] for clip in batch],

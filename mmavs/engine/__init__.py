@@ -1,7 +1,8 @@
+from .bf16_optim_wrapper import BF16OptimWrapper
 from .hooks import FreezeModuleHook, UncertaintyVisualizationHook
 from .optim_constructor import AVSOptimWrapperConstructor
 
 __all__ = [
-    'AVSOptimWrapperConstructor', 'FreezeModuleHook',
+    'AVSOptimWrapperConstructor', 'BF16OptimWrapper', 'FreezeModuleHook',
     'UncertaintyVisualizationHook'
 ]

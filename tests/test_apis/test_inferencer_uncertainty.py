@@ -9,7 +9,7 @@ def test_several_latent_samples_return_an_uncertainty_map():
     inferencer = AVSInferencer(
         CONFIG, cfg_options={
             'model.neck.num_samples': 2,
-            'model.neck.num_inference_steps': 2,
+            'model.neck.latent_model.num_inference_steps': 2,
             'model.backbone.visual.base_channels': 8,
             'model.neck.fusion.in_channels': [8, 16, 32, 64]
         })

@@ -46,9 +46,10 @@ def test_recipe_and_neck_swap(config):
         type='Adam', lr=1e-4, weight_decay=0.0)
     assert cfg.train_cfg.max_epochs == (15 if '_s4-' in config else 30)
     neck = cfg.model.neck
-    assert neck.type == 'LatentDiffusionNeck' and neck.channels == 128
-    assert (neck.latent_dim, neck.num_train_steps,
-            neck.num_inference_steps) == (24, 20, 10)
+    assert neck.type == 'LatentNeck' and neck.channels == 128
+    assert neck.latent_model.type == 'DiffusionLatentModel'
+    assert (neck.latent_dim, neck.latent_model.num_train_steps,
+            neck.latent_model.num_inference_steps) == (24, 20, 10)
     assert neck.contrastive_loss.loss_weight == 0.1
     # The E-D counterpart differs by the neck entry (and C = 128).
     ed = Config.fromfile(config.replace('diffavs', 'tpavi', 1).replace(
@@ -78,7 +79,7 @@ def test_one_training_iteration(config, avsbench_root, tmp_path):
         [sys.executable, 'tools/test.py', path, str(checkpoint),
          '--work-dir', str(tmp_path / 'test'), '--show-dir', str(show_dir),
          '--cfg-options', *options, 'model.neck.num_samples=2',
-         'model.neck.num_inference_steps=2'],
+         'model.neck.latent_model.num_inference_steps=2'],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     images = glob.glob(str(show_dir / 'vis_data' / 'vis_image' / '*.png'))

@@ -60,3 +60,20 @@ def test_fpn_head_needs_equal_levels():
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert 'levels of equal width' in result.stderr
+
+
+def test_benchmark_compares_several_samples_with_one():
+    result = subprocess.run(
+        [sys.executable, 'tools/analysis_tools/benchmark.py',
+         'configs/diffavs/diffavs_r18_1xb4-20e_synthetic-ms3-64x64.py',
+         '--baseline', 'one-sample', '--size', '64', '--frames', '2',
+         '--repeats', '1', '--cfg-options',
+         'model.backbone.visual.base_channels=8',
+         'model.neck.fusion.in_channels=[8,16,32,64]',
+         'model.neck.num_samples=3'],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split() for line in result.stdout.splitlines()
+            if line.startswith(('inference', 'training'))]
+    assert [r[0] for r in rows] == ['inference']
+    check_ratio(rows[0])

@@ -6,6 +6,7 @@ AVSBench tree with mmavs' real dataset, pipeline, collate function and
 ``AVSMetric``, so the data samples carry per-frame ``img_path`` and
 ``ori_shape`` exactly as the real model's will.
 """
+import glob
 import os
 import os.path as osp
 import subprocess
@@ -172,14 +173,26 @@ def test_test_tool_summary_dump_and_show_dir(toy_setup, trained,
     assert sorted(p.name for p in vis_dir.iterdir()) == names
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason='AMP works on a GPU')
-def test_amp_without_gpu_exits_clearly(toy_setup, tmp_path):
+@pytest.mark.skipif(torch.cuda.is_available(), reason='float16 works on a GPU')
+def test_float16_amp_without_gpu_exits_clearly(toy_setup, tmp_path):
     code, output = run_tool(toy_setup, 'tools/train.py', toy_setup['config'],
-                            '--work-dir', str(tmp_path), '--amp', check=False)
+                            '--work-dir', str(tmp_path), '--amp',
+                            '--amp-dtype', 'float16', check=False)
     assert code != 0
-    assert '--amp (mixed precision via AmpOptimWrapper) needs a CUDA GPU' \
+    assert '--amp-dtype float16 (AmpOptimWrapper) needs a CUDA GPU' \
         in output
     assert 'Traceback' not in output
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only default')
+def test_amp_on_cpu_trains_and_tests_in_bfloat16(toy_setup, tmp_path):
+    run_tool(toy_setup, 'tools/train.py', toy_setup['config'], '--work-dir',
+             str(tmp_path), '--amp')
+    log = open(glob.glob(str(tmp_path / '*' / '*.log'))[0]).read()
+    assert 'BF16OptimWrapper' in log
+    checkpoint = str(tmp_path / 'epoch_1.pth')
+    run_tool(toy_setup, 'tools/test.py', toy_setup['config'], checkpoint,
+             '--work-dir', str(tmp_path / 'test'), '--amp')
 
 
 def test_missing_checkpoint_exits_clearly(toy_setup, tmp_path):
@@ -202,9 +215,12 @@ def test_resume_and_amp_config_handling():
     assert cfg.load_from == 'given.pth'
     train.apply_resume(cfg, 'ckpt.pth', {})
     assert cfg.load_from == 'ckpt.pth'
-    train.apply_amp(cfg)
+    train.apply_amp(cfg, 'float16')
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert cfg.optim_wrapper.loss_scale == 'dynamic'
+    train.apply_amp(cfg, 'bfloat16')
+    assert cfg.optim_wrapper.type == 'BF16OptimWrapper'
+    assert 'loss_scale' not in cfg.optim_wrapper
     args = train.parse_args(['c.py', '--resume'])
     assert args.resume == train.AUTO_RESUME
     assert train.parse_args(['c.py', '--resume', 'x.pth']).resume == 'x.pth'

@@ -10,12 +10,16 @@ their ratios, and peak memory. Random weights; no data. Baselines:
 - ``fpn-head``: the decode head replaced by the Panoptic-FPN head on the same
   neck outputs (Table VII: the AVSegFormer head against the FPN head); the
   head alone is timed too.
+- ``one-sample``: the same model sampling one latent at test time (the cost
+  of ``model.neck.num_samples`` > 1, which reuses the backbone and fusion).
 
 Examples::
 
     python tools/analysis_tools/benchmark.py configs/diffavs/pvt_ms3.py
     python tools/analysis_tools/benchmark.py \
         configs/diffavs/pvt_ms3_avsegformer-head.py --baseline fpn-head
+    python tools/analysis_tools/benchmark.py configs/diffavs/pvt_ms3.py \
+        --baseline one-sample --cfg-options model.neck.num_samples=5
 """
 import argparse
 import copy
@@ -72,8 +76,21 @@ def fpn_head_counterpart(model_cfg: dict) -> dict:
     return cfg
 
 
+def one_sample_counterpart(model_cfg: dict) -> dict:
+    """The same model sampling one latent per frame at test time."""
+    cfg = copy.deepcopy(model_cfg)
+    neck = cfg.get('neck') or {}
+    if 'num_samples' not in neck:
+        raise SystemExit('--baseline one-sample needs a latent neck '
+                         '(model.neck.num_samples), e.g. '
+                         'configs/diffavs/pvt_ms3.py')
+    neck['num_samples'] = 1
+    return cfg
+
+
 BASELINES = {'ed': ('E-D', ed_counterpart),
-             'fpn-head': ('FPN head', fpn_head_counterpart)}
+             'fpn-head': ('FPN head', fpn_head_counterpart),
+             'one-sample': ('S = 1', one_sample_counterpart)}
 
 
 def clip_batch(frames: int, size: int) -> dict:
@@ -111,9 +128,11 @@ def steps_of(model_cfg: dict, args) -> Dict[str, Callable[[], None]]:
     @functools.cache  # the neck's outputs, made at the first head() call
     def head_inputs():
         data = model.data_preprocessor(batch, False)
-        fused, _, audio_feat = model.extract_feat(data['inputs'],
-                                                  data['audio'])
-        return fused, audio_feat
+        out, audio_feat = model.extract_feat(data['inputs'], data['audio'],
+                                             data['layout'])
+        num = out.extras.get('num_samples', 1)
+        return out.fused, audio_feat.repeat(num, 1), \
+            data['layout'].repeat(num)
 
     def head():
         model.eval()
@@ -159,6 +178,8 @@ def main():
     model_cfg = load_model_cfg(args.config, args.cfg_options)
     label, counterpart = BASELINES[args.baseline]
     rows = dict(infer='inference s/clip', train='training step s')
+    if args.baseline == 'one-sample':
+        del rows['train']  # num_samples only changes inference
     if args.baseline == 'fpn-head':
         rows['head'] = 'head inference s/clip'
     base_cfg = counterpart(model_cfg)

@@ -6,24 +6,28 @@ from mmengine.structures import PixelData
 from mmseg.registry import TRANSFORMS
 from mmseg.structures import SegDataSample
 
-FRAME_META_KEYS = ('clip_name', 'category', 'audio_path', 'num_frames',
-                   'ori_shape', 'img_shape')
+FRAME_META_KEYS = ('clip_name', 'category', 'audio_path', 'ori_shape',
+                   'img_shape')
 
 
 @TRANSFORMS.register_module()
 class PackAVSInputs(BaseTransform):
     """Pack a loaded clip for :func:`avs_collate`.
 
-    Required keys: ``imgs``, ``audio``; optional ``gt_masks``, ``annotated``.
+    Required keys: ``imgs``, ``audio``; optional ``gt_masks``, ``annotated``,
+    ``frame_valid`` (per frame; default all True), ``frame_indices`` (each
+    packed frame's index in its clip; default ``0..T-1``).
 
     Returns:
         dict: ``inputs``: ``(T, 3, H, W)`` uint8 (BGR); ``audio``:
-        ``(T, 1, 96, 64)`` float32; ``data_samples``: T
+        ``(T, ...)`` float32, one audio input per frame; ``data_samples``: T
         :class:`SegDataSample`, one per frame, each with ``gt_sem_seg``
         ``(1, H, W)`` and metainfo ``img_path``, ``seg_map_path``,
         ``clip_index`` (the clip's dataset index), ``frame_index``,
+        ``num_frames`` (T, the frames packed), ``frame_valid``,
         ``annotated`` and the clip's ``clip_name``, ``category``,
-        ``audio_path``, ``num_frames``, ``ori_shape``, ``img_shape``.
+        ``audio_path``, ``ori_shape``, ``img_shape``. The clip layout these
+        keys describe: ``docs/en/architecture.md``.
     """
 
     def transform(self, results: dict) -> dict:
@@ -31,6 +35,8 @@ class PackAVSInputs(BaseTransform):
         num_frames = frames.shape[0]
         masks = results.get('gt_masks')
         annotated = results.get('annotated', [masks is not None] * num_frames)
+        valid = results.get('frame_valid', [True] * num_frames)
+        indices = results.get('frame_indices', range(num_frames))
         mask_paths = results.get('mask_paths') or [None] * num_frames
         clip_meta = {k: results[k] for k in FRAME_META_KEYS if k in results}
         samples = []
@@ -44,8 +50,10 @@ class PackAVSInputs(BaseTransform):
                 img_path=results['frame_paths'][t],
                 seg_map_path=mask_paths[t],
                 clip_index=results.get('sample_idx', -1),
-                frame_index=t,
-                annotated=bool(annotated[t])))
+                frame_index=int(indices[t]),
+                num_frames=num_frames,
+                frame_valid=bool(valid[t]),
+                annotated=bool(annotated[t]) and bool(valid[t])))
             samples.append(sample)
         return dict(
             inputs=torch.from_numpy(np.ascontiguousarray(frames)),

@@ -9,6 +9,8 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
+from mmavs.structures import ClipLayout
+
 from ..utils import STRICT_INIT_TYPES, check_pretrained_layout
 from .vggish import VGGISH_EMBED_DIMS
 
@@ -42,10 +44,14 @@ class AudioVisualBackbone(BaseModule):
 
     Call graph::
 
-        forward(frames (B*T, 3, H, W), audio (B, T, 1, 96, 64))
-          ├─ visual(frames)             → L maps (B*T, C_l, H_l, W_l)
-          └─ audio(audio.flatten(0, 1)) → (B*T, 128)
-               └─ audio_norm (optional, trainable) → (B*T, 128)
+        forward(frames (N, 3, H, W), audio (N, 1, 96, 64), layout)
+          ├─ visual(frames)             → L maps (N, C_l, H_l, W_l)
+          └─ audio(audio_frontend(audio) if audio_frontend else audio)
+               → (N, 128)
+               └─ audio_norm (optional, trainable) → (N, 128)
+                  × frame_valid (padding frames: zero feature)
+
+    Shapes and the clip layout: ``docs/en/architecture.md``.
 
     Args:
         visual: Config of any visual backbone in ``MODELS`` that returns a
@@ -102,26 +108,33 @@ class AudioVisualBackbone(BaseModule):
         self.audio_norm = build_norm_layer(audio_norm, audio_channels)[1] \
             if audio_norm else None
 
-    def forward(self, frames: Tensor,
-                audio: Tensor) -> Tuple[List[Tensor], Tensor]:
+    def forward(self, frames: Tensor, audio: Tensor,
+                layout: Optional[ClipLayout] = None
+                ) -> Tuple[List[Tensor], Tensor]:
         """Return the visual feature maps and one audio feature per frame.
 
         Args:
-            frames: ``(B*T, 3, H, W)``, clip-contiguous.
-            audio: ``(B, T, 1, 96, 64)`` log-mel, one example per frame.
+            frames: ``(N, 3, H, W)``, clip by clip.
+            audio: ``(N, ...)``, one audio input per frame (VGGish:
+                ``(N, 1, 96, 64)`` log-mel).
+            layout: The clip layout (``docs/en/architecture.md``); padding
+                frames (``frame_valid`` False) get a zero audio feature, as
+                in the AVSS reference.
 
         Returns:
-            tuple: list of ``(B*T, C_l, H_l, W_l)``; ``(B*T, D_a)``.
+            tuple: list of ``(N, C_l, H_l, W_l)``; ``(N, D_a)``.
         """
-        if audio.dim() < 3 or audio.shape[0] * audio.shape[1] != \
-                frames.shape[0]:
+        if audio.shape[0] != frames.shape[0]:
             raise ValueError(
                 f'audio of shape {tuple(audio.shape)} does not match '
-                f'{frames.shape[0]} frames; expected (B, T, ...), e.g. '
-                '(B, T, 1, 96, 64)')
-        audio_feat = self.encode_audio(audio.flatten(0, 1))
+                f'{frames.shape[0]} frames; expected one audio input per '
+                f'frame, (N, ...)')
+        audio_feat = self.encode_audio(audio)
         if self.audio_norm is not None:
             audio_feat = self.audio_norm(audio_feat)
+        if layout is not None and not bool(layout.frame_valid.all()):
+            audio_feat = audio_feat * layout.frame_valid[:, None].to(
+                audio_feat.dtype)
         return list(self.visual(frames)), audio_feat
 
     def embed_audio(self, examples: Tensor) -> Tensor:

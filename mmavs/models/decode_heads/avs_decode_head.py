@@ -6,14 +6,18 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
 from torch import Tensor
 
+from mmavs.structures import ClipLayout
+
 
 class AVSDecodeHead(BaseDecodeHead):
     """A decode head that sees the audio features and predicts one logit map.
 
-    Subclasses implement ``forward(inputs, audio_feat)``. The segmentor calls
-    ``forward`` and then :meth:`loss_by_feat` / :meth:`predict_by_feat`.
+    Subclasses implement ``forward(inputs, audio_feat, layout)``. The
+    segmentor calls :meth:`loss_and_logits` in training and ``forward`` then
+    :meth:`predict_by_feat` at test time (shapes and the clip layout:
+    ``docs/en/architecture.md``).
 
-    Losses use only frames whose metainfo says ``annotated=True`` (S4
+    Losses use only the frames the clip layout marks ``annotated`` (S4
     training clips are labelled on frame 1 only): selecting them here, rather
     than relying on ignore pixels, also avoids mmseg's binary cross-entropy
     failing on a batch in which every pixel is ignored.
@@ -34,36 +38,44 @@ class AVSDecodeHead(BaseDecodeHead):
         super().__init__(loss_decode=loss_decode, **kwargs)
 
     def forward(self, inputs: List[Tensor],
-                audio_feat: Optional[Tensor] = None) -> Tensor:
-        """Return logits ``(B*T, 1, H_out, W_out)``."""
+                audio_feat: Optional[Tensor] = None,
+                layout: Optional[ClipLayout] = None) -> Tensor:
+        """Return logits ``(N, K, H_out, W_out)``."""
         raise NotImplementedError
 
     def loss_and_logits(self, inputs: List[Tensor],
-                        audio_feat: Optional[Tensor],
+                        audio_feat: Optional[Tensor], layout: ClipLayout,
                         batch_data_samples: list
                         ) -> Tuple[Dict[str, Tensor], Tensor]:
         """The training path: decode losses and the logits they came from
         (the segmentor's auxiliary losses reuse the logits)."""
-        logits = self(inputs, audio_feat)
-        return self.loss_by_feat(logits, batch_data_samples), logits
+        logits = self(inputs, audio_feat, layout)
+        return self.loss_by_feat(logits, batch_data_samples, layout), logits
 
-    def loss_by_feat(self, seg_logits: Tensor,
-                     batch_data_samples: list) -> Dict[str, Tensor]:
+    def loss_by_feat(self, seg_logits: Tensor, batch_data_samples: list,
+                     layout: Optional[ClipLayout] = None
+                     ) -> Dict[str, Tensor]:
         """Decode losses over the annotated frames.
 
         Args:
-            seg_logits: ``(B*T, 1, h, w)`` logits.
-            batch_data_samples: The B*T frame samples with ``gt_sem_seg``.
+            seg_logits: ``(N, K, h, w)`` logits.
+            batch_data_samples: The N frame samples with ``gt_sem_seg``.
+            layout: The clip layout (its ``annotated`` flags); default: read
+                from the samples' metainfo.
         """
         return self.annotated_losses(seg_logits, batch_data_samples,
-                                     self._loss_modules())
+                                     self._loss_modules(), layout)
 
     def annotated_losses(self, seg_logits: Tensor, batch_data_samples: list,
-                         loss_modules: list) -> Dict[str, Tensor]:
+                         loss_modules: list,
+                         layout: Optional[ClipLayout] = None
+                         ) -> Dict[str, Tensor]:
         """Apply ``loss_modules`` to the maps of the annotated frames,
         resized to the label size; each loss under its ``loss_name``."""
-        keep = [i for i, s in enumerate(batch_data_samples)
-                if s.metainfo.get('annotated', True)]
+        if layout is None:
+            layout = ClipLayout.from_data_samples(
+                batch_data_samples, [1] * len(batch_data_samples))
+        keep = layout.annotated.nonzero()[:, 0].tolist()
         losses: Dict[str, Tensor] = {}
         if not keep:
             # Keep every parameter in the graph (DDP) with a zero loss.

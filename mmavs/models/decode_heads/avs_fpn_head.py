@@ -5,6 +5,8 @@ from mmseg.registry import MODELS
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from mmavs.structures import ClipLayout
+
 from .avs_decode_head import AVSDecodeHead
 
 
@@ -51,7 +53,7 @@ class AVSFPNHead(AVSDecodeHead):
           path1(·, skip=G1)        → 112²
           output_conv: conv3×3 C→C/2, bilinear ×2 (align_corners=False),
                        conv3×3 → 32, ReLU           → 224²
-          conv_seg: conv1×1 32 → 1                  → logits (B*T, 1, 224, 224)
+          conv_seg: conv1×1 32 → K                  → logits (N, K, 224, 224)
 
     Args:
         in_channels: Channels of the four neck outputs (all equal to
@@ -79,7 +81,10 @@ class AVSFPNHead(AVSDecodeHead):
         self.conv_seg = nn.Conv2d(32, self.out_channels, 1)
 
     def forward(self, inputs: List[Tensor],
-                audio_feat: Optional[Tensor] = None) -> Tensor:
+                audio_feat: Optional[Tensor] = None,
+                layout: Optional[ClipLayout] = None) -> Tensor:
+        """Logits ``(N, K, H, W)``; per frame, so the audio features and the
+        clip layout are not used (``docs/en/architecture.md``)."""
         g1, g2, g3, g4 = self._transform_inputs(inputs)
         x = self.path4(g4)
         x = self.path3(x, g3)

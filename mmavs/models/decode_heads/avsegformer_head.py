@@ -6,6 +6,8 @@ from mmseg.registry import MODELS
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from mmavs.structures import ClipLayout
+
 from ..utils.audio_channel_mixer import AudioChannelMixer
 from ..utils.audio_query_generator import AudioQueryGenerator
 from ..utils.deformable_encoder import DeformableEncoder
@@ -47,7 +49,7 @@ class AVSegFormerHead(AVSDecodeHead):
     Sizes for a 224 input with levels at 1/4 .. 1/32 (PVTv2: 56², 28², 14²,
     7²); N = B*T frames, E = ``embed_dims``, Q = ``num_queries``::
 
-        forward(inputs [4×(N, C_l, H_l, W_l)], audio_feat (N, 128))
+        forward(inputs [4×(N, C_l, H_l, W_l)], audio_feat (N, 128), layout)
           audio = audio_proj(audio_feat)                    (N, 1, E)
           in_proj[l]: 1×1 conv + GN                          4×(N, E, H_l, W_l)
           encoder(levels 1..3, sine pos + level_embed)      memory (N, S, E)
@@ -143,8 +145,10 @@ class AVSegFormerHead(AVSDecodeHead):
         nn.init.normal_(self.level_embed)
 
     def forward(self, inputs: List[Tensor],
-                audio_feat: Optional[Tensor] = None) -> Tensor:
-        """Logits ``(N, 1, H, W)`` at 4× the first level's size."""
+                audio_feat: Optional[Tensor] = None,
+                layout: Optional[ClipLayout] = None) -> Tensor:
+        """Logits ``(N, 1, H, W)`` at 4× the first level's size (per frame:
+        the clip layout is not used)."""
         return self.forward_with_mask_feature(inputs, audio_feat)[0]
 
     def forward_with_mask_feature(self, inputs: List[Tensor],
@@ -196,14 +200,14 @@ class AVSegFormerHead(AVSDecodeHead):
         return self.out_conv(lateral + eighth)
 
     def loss_and_logits(self, inputs: List[Tensor],
-                        audio_feat: Optional[Tensor],
+                        audio_feat: Optional[Tensor], layout: ClipLayout,
                         batch_data_samples: list
                         ) -> Tuple[Dict[str, Tensor], Tensor]:
         logits, mask_feature = self.forward_with_mask_feature(
             inputs, audio_feat)
-        losses = self.loss_by_feat(logits, batch_data_samples)
+        losses = self.loss_by_feat(logits, batch_data_samples, layout)
         if self.mix_loss is not None:
             losses.update(self.annotated_losses(
                 mask_feature.mean(1, keepdim=True), batch_data_samples,
-                [self.mix_loss]))
+                [self.mix_loss], layout))
         return losses, logits

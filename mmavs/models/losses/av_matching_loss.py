@@ -1,10 +1,12 @@
 """The audio-visual matching loss of AVSBench's MS3 setting."""
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import torch
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 from torch.nn import functional as F
+
+from mmavs.structures import ClipLayout
 
 
 @MODELS.register_module()
@@ -31,16 +33,25 @@ class AVMatchingLoss(nn.Module):
     def loss_name(self) -> str:
         return self._loss_name
 
-    def forward(self, seg_logits: Tensor, visual: List[Tensor],
-                level_audio: List[Optional[Tensor]]) -> Tensor:
-        """Compute the loss.
+    def forward(self, seg_logits: Tensor, visual: List[Tensor], extras: Dict,
+                layout: Optional[ClipLayout] = None,
+                data_samples: Optional[list] = None) -> Tensor:
+        """Compute the loss (the common auxiliary-loss interface of
+        :class:`AVSSegmentor`, ``docs/en/architecture.md``).
 
         Args:
-            seg_logits: ``(B*T, 1, H, W)`` predicted logits.
-            visual: Per level ``(B*T, C, H_l, W_l)`` fused maps.
-            level_audio: Per level ``(B*T, C)`` aligned audio, ``None`` for
-                levels without audio-visual fusion (skipped).
+            seg_logits: ``(N, 1, H, W)`` predicted logits.
+            visual: Per level ``(N, C, H_l, W_l)`` fused maps.
+            extras: The neck's extras; ``level_audio``, per level ``(N, C)``
+                aligned audio, ``None`` for levels without audio-visual
+                fusion (skipped).
+            layout, data_samples: Unused (every frame counts, as in the
+                reference).
         """
+        level_audio = extras.get('level_audio')
+        if level_audio is None:
+            raise ValueError('AVMatchingLoss needs a neck that returns '
+                             'level_audio (e.g. TPAVINeck)')
         terms = []
         for v_map, audio in zip(visual, level_audio):
             if audio is None:

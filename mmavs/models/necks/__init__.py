@@ -1,9 +1,14 @@
-from .base_latent_neck import BaseLatentNeck
+from .cvae_latent_model import CVAELatentModel
 from .cvae_latent_neck import CVAELatentNeck
+from .diffusion_latent_model import DiffusionLatentModel
+from .identity_neck import IdentityNeck
 from .latent_diffusion_neck import LatentDiffusionNeck
+from .latent_neck import LatentNeck, upgrade_latent_neck_keys
+from .neck_output import NeckOutput
 from .tpavi import DilatedConvModule, TPAVIBlock, TPAVINeck
 
 __all__ = [
-    'BaseLatentNeck', 'CVAELatentNeck', 'DilatedConvModule',
-    'LatentDiffusionNeck', 'TPAVIBlock', 'TPAVINeck'
+    'CVAELatentModel', 'CVAELatentNeck', 'DiffusionLatentModel',
+    'DilatedConvModule', 'IdentityNeck', 'LatentDiffusionNeck', 'LatentNeck',
+    'NeckOutput', 'TPAVIBlock', 'TPAVINeck', 'upgrade_latent_neck_keys'
 ]

@@ -13,6 +13,11 @@ ENCODER_CHANNELS = (16, 32, 64, 64, 64)
 POOLED_SIZE = 7  # 224 / 2**5; other input sizes are pooled to it
 
 
+def normalise_latent(z: Tensor) -> Tensor:
+    """Scale each latent to unit RMS: ``√D · z / ‖z‖``."""
+    return z * (z.shape[1]**0.5) / z.norm(dim=1, keepdim=True).clamp_min(1e-6)
+
+
 def leaky(x: Tensor) -> Tensor:
     return F.leaky_relu(x, 0.01)
 

@@ -9,9 +9,12 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch.nn as nn
 from mmengine.model import BaseModule, ModuleDict, ModuleList
+from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmseg.registry import MODELS
+from mmavs.structures import ClipLayout
+
+from .neck_output import NeckOutput
 
 __all__ = ['DilatedConvModule', 'TPAVIBlock', 'TPAVINeck']
 
@@ -171,14 +174,16 @@ class TPAVIBlock(nn.Module):
 class TPAVINeck(BaseModule):
     """AVSBench neck: per-level dilated projection, then TPAVI fusion.
 
-    Call graph::
+    Call graph (N frames of B clips, ``docs/en/architecture.md``)::
 
-        forward(feats, audio_feat, num_frames)
+        forward(feats, audio_feat, layout, frames, data_samples)
           |- _check_inputs(...)
           '- for each level l:
-               convs[l](feats[l]) ................ (B*T, C, H_l, W_l)
+               convs[l](feats[l]) ................ (N, C, H_l, W_l)
                if l in tpavi_levels:
-                 _to_clip -> tpavi[str(l)] -> _to_frames
+                 layout.apply_per_clip(tpavi[str(l)])  (B_T, C, T, H, W)
+                   per group of clips of equal T
+          → NeckOutput(fused, extras={level_audio, num_samples: 1}, {})
 
     ``convs`` and ``tpavi`` are mmengine containers, so
     :meth:`BaseModule.init_weights` reaches every level's own
@@ -232,77 +237,71 @@ class TPAVINeck(BaseModule):
         """
         super().init_weights()
 
-    def forward(
-            self, feats: Sequence[Tensor], audio_feat: Tensor,
-            num_frames: int) -> Tuple[List[Tensor], List[Optional[Tensor]]]:
+    def forward(self, feats: Sequence[Tensor], audio_feat: Tensor,
+                layout: ClipLayout, frames: Optional[Tensor] = None,
+                data_samples: Optional[list] = None) -> NeckOutput:
         """Project and fuse every level.
 
         Args:
-            feats: Per-level features ``(B*T, C_l, H_l, W_l)``, frame ``t``
-                of clip ``b`` at index ``b*T + t``.
-            audio_feat: Audio embeddings ``(B*T, C_a)`` in the same order.
-            num_frames: Frames per clip ``T``.
+            feats: Per-level features ``(N, C_l, H_l, W_l)``, clip by clip
+                (``docs/en/architecture.md``).
+            audio_feat: Audio embeddings ``(N, C_a)`` in the same order.
+            layout: The clip layout; the non-local attention runs within
+                each clip, padding frames included (as the AVSS reference).
+            frames, data_samples: Unused (the common neck interface).
 
         Returns:
-            tuple: ``fused``, per level ``(B*T, C, H_l, W_l)``, and
-            ``level_audio``, per level the aligned audio ``(B*T, C)`` or
-            ``None`` where the level is not fused.
+            NeckOutput: ``fused``, per level ``(N, C, H_l, W_l)``;
+            ``extras['level_audio']``, per level the aligned audio ``(N, C)``
+            or ``None`` where the level is not fused; no losses.
         """
-        self._check_inputs(feats, audio_feat, num_frames)
+        self._check_inputs(feats, audio_feat, layout)
         fused: List[Tensor] = []
         level_audio: List[Optional[Tensor]] = []
         for level, feat in enumerate(feats):
             out, audio = self.convs[level](feat), None
             if str(level) in self.tpavi:
-                out, audio = self._fuse(level, out, audio_feat, num_frames)
+                out, audio = self._fuse(level, out, audio_feat, layout)
             fused.append(out)
             level_audio.append(audio)
-        return fused, level_audio
+        return NeckOutput(fused, dict(level_audio=level_audio, num_samples=1),
+                          {})
 
     def _fuse(self, level: int, feat: Tensor, audio_feat: Tensor,
-              num_frames: int) -> Tuple[Tensor, Tensor]:
-        """Run one level's TPAVI block on frame-major tensors.
+              layout: ClipLayout) -> Tuple[Tensor, Tensor]:
+        """Run one level's TPAVI block clip by clip.
 
         Args:
             level: Level index.
-            feat: ``(B*T, C, H, W)``.
-            audio_feat: ``(B*T, C_a)``.
-            num_frames: ``T``.
+            feat: ``(N, C, H, W)``.
+            audio_feat: ``(N, C_a)``.
+            layout: Which frames form a clip (clips of equal T run as one
+                batch).
 
         Returns:
-            tuple: ``(B*T, C, H, W)`` and aligned audio ``(B*T, C)``.
+            tuple: ``(N, C, H, W)`` and aligned audio ``(N, C)``.
         """
-        clip_audio = audio_feat.reshape(-1, num_frames, audio_feat.shape[-1])
-        z, aligned = self.tpavi[str(level)](self._to_clip(feat, num_frames),
-                                            clip_audio)
-        return self._to_frames(z), aligned.reshape(-1, aligned.shape[-1])
+        block = self.tpavi[str(level)]
 
-    @staticmethod
-    def _to_clip(x: Tensor, num_frames: int) -> Tensor:
-        """``(B*T, C, H, W)`` -> ``(B, C, T, H, W)``."""
-        bt, c, h, w = x.shape
-        return x.reshape(bt // num_frames, num_frames, c, h, w).transpose(1, 2)
+        def per_clip(num_frames, clip_feat, clip_audio):
+            # (B, T, C, H, W) -> (B, C, T, H, W) and back.
+            z, aligned = block(clip_feat.transpose(1, 2), clip_audio)
+            return z.transpose(1, 2), aligned
 
-    @staticmethod
-    def _to_frames(x: Tensor) -> Tensor:
-        """``(B, C, T, H, W)`` -> ``(B*T, C, H, W)``."""
-        b, c, t, h, w = x.shape
-        return x.transpose(1, 2).reshape(b * t, c, h, w)
+        return layout.apply_per_clip(per_clip, feat, audio_feat)
 
     def _check_inputs(self, feats: Sequence[Tensor], audio_feat: Tensor,
-                      num_frames: int) -> None:
-        """Raise ValueError on inputs the clip reshaping cannot handle."""
+                      layout: ClipLayout) -> None:
+        """Raise ValueError on inputs that do not fit the layout."""
         if len(feats) != len(self.in_channels):
             raise ValueError(f'expected {len(self.in_channels)} feature '
                              f'levels (in_channels={self.in_channels}), '
                              f'got {len(feats)}')
-        if num_frames < 1:
-            raise ValueError(f'num_frames must be positive, got {num_frames}')
         for level, feat in enumerate(feats):
-            if feat.shape[0] % num_frames:
+            if feat.shape[0] != len(layout):
                 raise ValueError(
-                    f'level {level}: batch dimension B*T={feat.shape[0]} is '
-                    f'not divisible by num_frames={num_frames}')
+                    f'level {level} has {feat.shape[0]} frames but the clip '
+                    f'layout {list(layout.lengths)} has {len(layout)}')
             if feat.shape[0] != audio_feat.shape[0]:
                 raise ValueError(
                     f'level {level} has {feat.shape[0]} frames but audio_feat '

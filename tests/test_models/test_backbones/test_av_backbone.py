@@ -3,6 +3,7 @@ import torch
 from mmseg.registry import MODELS
 
 import mmavs.models  # noqa: F401
+from mmavs.structures import ClipLayout
 
 VISUAL = dict(type='ResNet', depth=18, base_channels=8, out_indices=(0, 1, 2, 3))
 
@@ -16,7 +17,7 @@ def build(**kwargs):
 def test_outputs_per_frame():
     backbone = build()
     visual, audio = backbone(torch.randn(4, 3, 64, 64),
-                             torch.randn(2, 2, 1, 96, 64))
+                             torch.randn(4, 1, 96, 64))
     assert [v.shape[1:] for v in visual] == [(8, 16, 16), (16, 8, 8),
                                              (32, 4, 4), (64, 2, 2)]
     assert audio.shape == (4, 128) and (audio >= 0).all()
@@ -24,7 +25,20 @@ def test_outputs_per_frame():
 
 def test_audio_must_match_frames():
     with pytest.raises(ValueError, match='does not match 4 frames'):
-        build()(torch.randn(4, 3, 64, 64), torch.randn(1, 2, 1, 96, 64))
+        build()(torch.randn(4, 3, 64, 64), torch.randn(2, 1, 96, 64))
+
+
+def test_padding_frames_get_a_zero_audio_feature():
+    """AVSS pads clips with frames whose audio feature is zeroed."""
+    backbone = build()
+    layout = ClipLayout(
+        num_frames=torch.tensor([3]), clip_index=torch.zeros(3).long(),
+        frame_index=torch.arange(3),
+        frame_valid=torch.tensor([True, True, False]),
+        annotated=torch.tensor([True, False, False]))
+    _, audio = backbone(torch.randn(3, 3, 64, 64), torch.randn(3, 1, 96, 64),
+                        layout)
+    assert (audio[2] == 0).all() and (audio[:2] != 0).any()
 
 
 def test_audio_cache_gives_same_features_and_skips_the_encoder():
@@ -50,9 +64,9 @@ def test_audio_cache_needs_a_frozen_encoder():
 def test_audio_norm_standardises_the_cached_features_and_trains():
     backbone = build(cache_audio=True, audio_norm=dict(type='BN1d'))
     backbone.train()
-    audio = torch.randn(2, 4, 1, 96, 64)
+    audio = torch.randn(8, 1, 96, 64)
     _, feat = backbone(torch.randn(8, 3, 64, 64), audio)
-    raw = backbone.encode_audio(audio.flatten(0, 1))
+    raw = backbone.encode_audio(audio)
     # Batch statistics in training: per-channel standardisation.
     expected = (raw - raw.mean(0)) / (raw.var(0, unbiased=False) + 1e-5).sqrt()
     assert torch.allclose(feat, expected, atol=1e-5)
@@ -68,7 +82,7 @@ def test_audio_frontend_and_resnet_encoder_on_waveforms():
         audio=dict(type='AudioResNet', in_channels=2, base_channels=8),
         audio_channels=64, audio_norm=dict(type='BN1d'))
     backbone.train()
-    waves = torch.randn(2, 2, 2, 16000) * 0.1  # (B, T, A, S), stereo
+    waves = torch.randn(4, 2, 16000) * 0.1  # (N, A, S), stereo
     _, feat = backbone(torch.randn(4, 3, 64, 64), waves)
     assert feat.shape == (4, 64)
     feat.sum().backward()
@@ -81,10 +95,10 @@ def test_audio_frontend_and_resnet_encoder_on_waveforms():
 def test_vggish_frontend_on_waveforms_equals_precomputed_log_mel():
     plain = build()
     with_frontend = build(audio_frontend=dict(type='VGGishLogMelFrontEnd'))
-    waves = torch.randn(1, 2, 1, 16000) * 0.1
-    log_mel = with_frontend.audio_frontend(waves.flatten(0, 1))
+    waves = torch.randn(2, 1, 16000) * 0.1
+    log_mel = with_frontend.audio_frontend(waves)
     frames = torch.randn(2, 3, 64, 64)
-    _, expected = plain(frames, log_mel[None])
+    _, expected = plain(frames, log_mel)
     _, feat = with_frontend(frames, waves)
     assert torch.allclose(feat, expected)
 

@@ -8,6 +8,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmavs.models  # noqa: F401
+from mmavs.structures import ClipLayout
 from conftest import TINY_AVSEGFORMER_HEAD_ARGS
 
 KEYS = osp.join(osp.dirname(__file__), '..', '..', 'checkpoint_keys',
@@ -70,8 +71,9 @@ def test_losses_and_gradients_reach_every_parameter():
     ignore = torch.full((64, 64), 255, dtype=torch.long)
     samples = [sample(True, labels[0]), sample(False, ignore),
                sample(True, labels[2]), sample(True, labels[3])]
-    losses, logits = head.loss_and_logits(pyramid(), torch.randn(4, 128),
-                                          samples)
+    losses, logits = head.loss_and_logits(
+        pyramid(), torch.randn(4, 128),
+        ClipLayout.from_data_samples(samples, [4]), samples)
     assert set(losses) == {'loss_dice', 'loss_mix'}
     assert all(torch.isfinite(v) and v > 0 for v in losses.values())
     assert logits.shape == (4, 1, 64, 64)
@@ -88,7 +90,8 @@ def test_mix_loss_is_dice_of_channel_mean_weighted():
     samples = [sample(True, labels[0]), sample(True, labels[1])]
     feats, audio = pyramid(n=2), torch.randn(2, 128)
     head.eval()  # no dropout: both passes see the same network
-    losses, _ = head.loss_and_logits(feats, audio, samples)
+    losses, _ = head.loss_and_logits(
+        feats, audio, ClipLayout.from_data_samples(samples, [2]), samples)
     _, mask_feature = head.forward_with_mask_feature(feats, audio)
     mean = torch.nn.functional.interpolate(
         mask_feature.mean(1, keepdim=True), size=(64, 64), mode='bilinear',

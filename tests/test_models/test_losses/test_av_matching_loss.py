@@ -11,7 +11,8 @@ def test_matches_hand_computation_on_one_level():
     logits = torch.zeros(1, 1, 4, 4)  # sigmoid = 0.5 everywhere
     v_map = torch.tensor([[[[1., 3.], [5., 7.]], [[0., 0.], [0., 4.]]]])
     audio = torch.tensor([[0.0, math.log(3.0)]])  # softmax = [0.25, 0.75]
-    loss = AVMatchingLoss(loss_weight=1.0)(logits, [v_map], [audio])
+    loss = AVMatchingLoss(loss_weight=1.0)(logits, [v_map],
+                                           dict(level_audio=[audio]))
     pooled = torch.tensor([4.0, 1.0])  # mean of each channel (uniform mask)
     log_q = pooled - torch.logsumexp(pooled, 0)
     p = torch.tensor([0.25, 0.75])
@@ -24,9 +25,13 @@ def test_levels_are_averaged_and_unfused_levels_skipped():
     maps = [torch.randn(2, 4, 8, 8), torch.randn(2, 4, 4, 4)]
     audio = [torch.randn(2, 4), torch.randn(2, 4)]
     loss_fn = AVMatchingLoss(loss_weight=0.5)
-    both = loss_fn(logits, maps, audio)
-    each = [loss_fn(logits, [m], [a]) for m, a in zip(maps, audio)]
+    both = loss_fn(logits, maps, dict(level_audio=audio))
+    each = [loss_fn(logits, [m], dict(level_audio=[a]))
+            for m, a in zip(maps, audio)]
     assert torch.allclose(both, (each[0] + each[1]) / 2)
-    assert torch.allclose(loss_fn(logits, maps, [audio[0], None]), each[0])
+    assert torch.allclose(
+        loss_fn(logits, maps, dict(level_audio=[audio[0], None])), each[0])
     with pytest.raises(ValueError, match='at least one fused level'):
-        loss_fn(logits, maps, [None, None])
+        loss_fn(logits, maps, dict(level_audio=[None, None]))
+    with pytest.raises(ValueError, match='needs a neck that returns'):
+        loss_fn(logits, maps, dict(level_audio=None))

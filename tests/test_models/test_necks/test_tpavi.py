@@ -5,6 +5,7 @@ import torch.nn.functional as F
 
 import mmavs.models.necks  # noqa: F401  registers TPAVINeck
 from mmavs.models.necks import DilatedConvModule, TPAVIBlock, TPAVINeck
+from mmavs.structures import ClipLayout
 from mmseg.registry import MODELS
 
 LEVEL_SIZES = (16, 8, 4, 2)  # strides 4/8/16/32 of a 64x64 frame
@@ -103,7 +104,9 @@ def test_neck_shapes_through_all_levels():
     torch.manual_seed(0)
     neck = TPAVINeck(in_channels=IN_CHANNELS, channels=16)
     feats, audio = neck_inputs(num_clips=2, num_frames=2)
-    fused, level_audio = neck(feats, audio, num_frames=2)
+    fused, extras, losses = neck(feats, audio, ClipLayout.uniform(2, 2))
+    level_audio = extras['level_audio']
+    assert losses == {} and extras['num_samples'] == 1
     assert [tuple(f.shape) for f in fused] == [(4, 16, s, s)
                                                for s in LEVEL_SIZES]
     assert [tuple(a.shape) for a in level_audio] == [(4, 16)] * 4
@@ -116,10 +119,33 @@ def test_neck_keeps_clips_apart():
     for block in neck.tpavi.values():
         randomise_bn(block)
     feats, audio = neck_inputs(num_clips=2, num_frames=2)
-    both, _ = neck(feats, audio, num_frames=2)
-    first, _ = neck([f[:2] for f in feats], audio[:2], num_frames=2)
+    both = neck(feats, audio, ClipLayout.uniform(2, 2)).fused
+    first = neck([f[:2] for f in feats], audio[:2],
+                 ClipLayout.uniform(1, 2)).fused
     for joint, alone in zip(both, first):
         torch.testing.assert_close(joint[:2], alone, rtol=1e-5, atol=1e-5)
+
+
+def test_clips_of_different_lengths_attend_within_each_clip():
+    """A batch of a 3-, a 1- and a 2-frame clip equals the clips alone."""
+    torch.manual_seed(0)
+    neck = TPAVINeck(in_channels=IN_CHANNELS, channels=16).eval()
+    for block in neck.tpavi.values():
+        randomise_bn(block)
+    feats, audio = neck_inputs(num_clips=1, num_frames=6)
+    mixed = neck(feats, audio, ClipLayout.from_lengths([3, 1, 2]))
+    start = 0
+    for length in (3, 1, 2):
+        part = slice(start, start + length)
+        alone = neck([f[part] for f in feats], audio[part],
+                     ClipLayout.uniform(1, length))
+        for joint, single in zip(mixed.fused, alone.fused):
+            torch.testing.assert_close(joint[part], single, rtol=1e-5,
+                                       atol=1e-5)
+        for joint, single in zip(mixed.extras['level_audio'],
+                                 alone.extras['level_audio']):
+            torch.testing.assert_close(joint[part], single)
+        start += length
 
 
 def test_gradients_reach_every_parameter():
@@ -129,7 +155,8 @@ def test_gradients_reach_every_parameter():
         with torch.no_grad():
             block.W_z[1].weight.fill_(1.0)
     feats, audio = neck_inputs(num_frames=2)
-    fused, level_audio = neck(feats, audio, num_frames=2)
+    fused, extras, _ = neck(feats, audio, ClipLayout.uniform(1, 2))
+    level_audio = extras['level_audio']
     # weights break LayerNorm's zero-sum gradient w.r.t. its input
     loss = sum((f * torch.randn_like(f)).sum() for f in fused)
     loss = loss + sum(a.sum() for a in level_audio)
@@ -169,11 +196,11 @@ def test_init_weights_keeps_reference_init():
 def test_errors_on_bad_inputs():
     neck = TPAVINeck(in_channels=IN_CHANNELS, channels=16)
     feats, audio = neck_inputs(num_frames=3)
-    with pytest.raises(ValueError, match='not divisible by num_frames=2'):
-        neck(feats, audio, num_frames=2)
+    with pytest.raises(ValueError, match=r'clip layout \[2\] has 2'):
+        neck(feats, audio, ClipLayout.uniform(1, 2))
     feats, audio = neck_inputs(num_frames=2)
     with pytest.raises(ValueError, match='expected 4 feature levels'):
-        neck(feats[:3], audio, num_frames=2)
+        neck(feats[:3], audio, ClipLayout.uniform(1, 2))
     with pytest.raises(ValueError, match='out of range'):
         TPAVINeck(in_channels=IN_CHANNELS, tpavi_levels=(4, ))
 
@@ -183,7 +210,8 @@ def test_partial_tpavi_levels():
     neck = TPAVINeck(in_channels=IN_CHANNELS, channels=16, tpavi_levels=(3, ))
     assert list(neck.tpavi.keys()) == ['3']
     feats, audio = neck_inputs(num_frames=2)
-    fused, level_audio = neck(feats, audio, num_frames=2)
+    fused, extras, _ = neck(feats, audio, ClipLayout.uniform(1, 2))
+    level_audio = extras['level_audio']
     for level in range(3):
         torch.testing.assert_close(fused[level],
                                    neck.convs[level](feats[level]))
@@ -204,5 +232,5 @@ def test_neck_dilations():
         assert [m.dilation for m in level.convs] == [(1, 1)] * 4
         assert [m.padding for m in level.convs] == [(1, 1)] * 4
     feats, audio = neck_inputs(num_frames=2)
-    fused, _ = neck(feats, audio, num_frames=2)
+    fused = neck(feats, audio, ClipLayout.uniform(1, 2)).fused
     assert [f.shape[-1] for f in fused] == list(LEVEL_SIZES)

@@ -1,5 +1,5 @@
-"""CVAELatentNeck (Table III's CVAE latent) on tiny clips: alone on random
-features (2 frames, 64×64) and once in the segmentor.
+"""LatentNeck with the CVAE latent model (Table III's CVAE latent) on tiny
+clips: alone on random features (2 frames, 64×64) and once in the segmentor.
 
 One training iteration of ``configs/diffavs/ablations/table3_cvae.py`` on the
 miniature tree runs with the other ablation configs, in
@@ -18,7 +18,8 @@ from mmseg.structures import SegDataSample
 from torch.distributions import Normal, kl_divergence
 
 import mmavs  # noqa: F401
-from mmavs.models.necks.cvae_latent_neck import gaussian_kl
+from mmavs.models.necks.cvae_latent_model import gaussian_kl
+from mmavs.structures import ClipLayout
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -29,10 +30,12 @@ S4, MS3 = (True, False), (True, True)
 FUSED_SHAPES = [(2 * T, C, SIZE // s, SIZE // s) for s in STRIDES]
 
 
-def neck_cfg(**kwargs):
-    return dict(type='CVAELatentNeck', channels=C,
+def neck_cfg(kl_loss_weight=1.0, **kwargs):
+    return dict(type='LatentNeck', channels=C,
                 fusion=dict(type='TPAVINeck', in_channels=IN_CHANNELS,
-                            channels=C), **kwargs)
+                            channels=C),
+                latent_model=dict(type='CVAELatentModel',
+                                  kl_loss_weight=kl_loss_weight), **kwargs)
 
 
 def build_neck(**kwargs):
@@ -66,11 +69,15 @@ def samples(num_clips=2, annotated=MS3):
     return out
 
 
-def train_step(neck, annotated=MS3, **kwargs):
+def train_step(neck, annotated=MS3):
+    """fused maps, level audio, losses of one training pass."""
     neck.train()
     visual, audio, frames = features()
-    return neck.loss(visual, audio, T, frames, samples(annotated=annotated),
-                     **kwargs)
+    data_samples = samples(annotated=annotated)
+    out = neck(visual, audio,
+               ClipLayout.from_data_samples(data_samples, [T, T]), frames,
+               data_samples)
+    return out.fused, out.extras['level_audio'], out.losses
 
 
 def test_builds_from_the_ablation_config():
@@ -79,22 +86,26 @@ def test_builds_from_the_ablation_config():
     ldm = Config.fromfile(osp.join(ROOT, 'configs', 'diffavs', 'ablations',
                                    'table3_ldm.py'))
     neck = cfg.model.neck
-    assert neck.type == 'CVAELatentNeck' and neck.contrastive_loss is None
-    # Only the latent model differs from Table III's LDM row.
-    assert neck.fusion == ldm.model.neck.fusion
+    assert neck.type == 'LatentNeck' and neck.contrastive_loss is None
+    assert neck.latent_model.type == 'CVAELatentModel'
+    # One key differs from Table III's LDM row: the latent model.
+    assert {k: v for k, v in neck.items() if k != 'latent_model'} == \
+        {k: v for k, v in ldm.model.neck.items() if k != 'latent_model'}
     assert {k: v for k, v in cfg.model.items() if k != 'neck'} == \
         {k: v for k, v in ldm.model.items() if k != 'neck'}
     init_default_scope('mmseg')
     cvae = MODELS.build(neck)
     diffusion = MODELS.build(ldm.model.neck)
-    parts = {name.split('.')[0] for name in cvae.state_dict()}
-    assert parts == {'fusion', 'mask_encoder', 'cond_encoder', 'prior',
-                     'posterior', 'latent_fusion'}
+    parts = {'.'.join(name.split('.')[:2]) if name.startswith('latent_model')
+             else name.split('.')[0] for name in cvae.state_dict()}
+    assert parts == {'fusion', 'mask_encoder', 'cond_encoder',
+                     'latent_model.prior', 'latent_model.posterior',
+                     'latent_fusion'}
     # E_phi, E_psi, D_tau and the fusion are the diffusion neck's.
     shared = {k: v.shape for k, v in cvae.state_dict().items()
-              if not k.startswith(('prior.', 'posterior.'))}
+              if not k.startswith('latent_model.')}
     assert shared == {k: v.shape for k, v in diffusion.state_dict().items()
-                      if not k.startswith('denoiser.')}
+                      if not k.startswith('latent_model.')}
 
 
 @pytest.mark.parametrize('annotated', [S4, MS3], ids=['s4', 'ms3'])
@@ -113,8 +124,12 @@ def test_inference_shapes_and_no_annotation():
     visual, audio, frames = features()
     neck.eval()
     with torch.no_grad():
-        fused, level_audio = neck(visual, audio, T, frames)
-    assert [f.shape for f in fused] == FUSED_SHAPES
+        fused, extras, losses = neck(visual, audio, ClipLayout.uniform(2, T),
+                                     frames)
+    # Two samples per frame, stacked copy-major; no losses at test time.
+    assert [f.shape for f in fused] == [(2 * n, *rest)
+                                        for n, *rest in FUSED_SHAPES]
+    assert extras['num_samples'] == 2 and losses == {}
     # A batch without masks still reports loss_kl (zero).
     _, _, losses = train_step(neck, annotated=(False, False))
     assert set(losses) == {'loss_kl'} and losses['loss_kl'] == 0
@@ -147,8 +162,9 @@ def set_gaussian(net, mean, log_var):
 @pytest.mark.parametrize('annotated', [S4, MS3], ids=['s4', 'ms3'])
 def test_loss_kl_equals_a_hand_computed_kl(annotated):
     neck = build_neck(latent_dim=2, kl_loss_weight=0.5)
-    set_gaussian(neck.prior, [0.0, 0.0], [0.0, 0.0])
-    set_gaussian(neck.posterior, [1.0, 0.0], [0.0, math.log(4.0)])
+    set_gaussian(neck.latent_model.prior, [0.0, 0.0], [0.0, 0.0])
+    set_gaussian(neck.latent_model.posterior, [1.0, 0.0],
+                 [0.0, math.log(4.0)])
     _, _, losses = train_step(neck, annotated)
     assert losses['loss_kl'].item() == pytest.approx(
         0.5 * (2.0 - math.log(2.0)), rel=1e-6)
@@ -159,9 +175,9 @@ def test_gradients_reach_the_latent_model(annotated):
     neck = build_neck()
     fused, _, losses = train_step(neck, annotated)
     (losses['loss_kl'] + fused[-1].square().mean()).backward()
-    for part in ('prior', 'posterior', 'mask_encoder', 'cond_encoder',
-                 'latent_fusion'):
-        grads = [p.grad for p in getattr(neck, part).parameters()]
+    for part in ('latent_model.prior', 'latent_model.posterior',
+                 'mask_encoder', 'cond_encoder', 'latent_fusion'):
+        grads = [p.grad for p in neck.get_submodule(part).parameters()]
         assert all(g is not None for g in grads), part
         assert sum(g.abs().sum() for g in grads) > 0, part
 
@@ -188,19 +204,23 @@ def test_inference_is_deterministic_and_batch_independent():
     neck = build_neck()
     neck.eval()
     visual, audio, frames = features()
-    seeds = [0, 1, 1000, 1001]  # clip * 1000 + frame, as the segmentor
 
-    def predict(index, **kwargs):
+    def predict(index, first_clip=0):
+        layout = ClipLayout.uniform(len(index) // T, T,
+                                    first_clip_index=first_clip)
         with torch.no_grad():
-            fused, _ = neck.predict([v[index] for v in visual], audio[index],
-                                    T, frames[index],
-                                    [seeds[i] for i in index], **kwargs)
-        return fused[-1]
+            out = neck([v[index] for v in visual], audio[index], layout,
+                       frames[index])
+        return out.fused[-1]
 
     both = predict([0, 1, 2, 3])
     assert torch.equal(both, predict([0, 1, 2, 3]))
-    assert torch.allclose(predict([2, 3]), both[T:], atol=1e-5)
-    assert not torch.allclose(predict([0, 1, 2, 3], sample_index=1), both)
+    assert torch.allclose(predict([2, 3], first_clip=1), both[T:], atol=1e-5)
+    neck.num_samples = 2
+    two = predict([0, 1, 2, 3])
+    assert torch.allclose(two[:2 * T], both, atol=1e-6)
+    assert not torch.allclose(two[2 * T:], both)
+    neck.num_samples = 1
     neck.seed = 1
     assert not torch.allclose(predict([0, 1, 2, 3]), both)
 
@@ -225,7 +245,7 @@ def test_in_the_segmentor():
     losses = model(**model.data_preprocessor(data, True), mode='loss')
     assert set(losses) == {'loss_kl', 'loss_ce'}
     sum(losses.values()).backward()
-    assert model.neck.prior.fc[0].weight.grad.abs().sum() > 0
+    assert model.neck.latent_model.prior.fc[0].weight.grad.abs().sum() > 0
     model.eval()
     with torch.no_grad():
         out = model(**model.data_preprocessor(data, False), mode='predict')

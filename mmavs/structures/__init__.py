@@ -1,0 +1,3 @@
+from .clip_layout import ClipLayout
+
+__all__ = ['ClipLayout']
