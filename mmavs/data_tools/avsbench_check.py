@@ -35,6 +35,10 @@ SUBSETS = OrderedDict(s4=AVSBenchS4Dataset, ms3=AVSBenchMS3Dataset)
 PUBLISHED_CLIPS = {
     's4': dict(train=3452, val=740, test=740),
     'ms3': dict(train=296, val=64, test=64),
+    # AVSS (avss.md §6, recalled from the AVSS paper; v2 by subtraction).
+    'v1s': dict(train=3452, val=740, test=740),
+    'v1m': dict(train=296, val=64, test=64),
+    'v2': dict(train=4750, val=500, test=750),
 }
 PROBLEM, WARNING = 'problem', 'warning'
 

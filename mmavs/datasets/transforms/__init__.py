@@ -1,4 +1,7 @@
 from .audio import LoadAudioWaveform, WaveformToLogMel
+from .avss_loading import (LoadAVSSAudio, LoadAVSSColorMask,
+                           LoadAVSSWaveform)
+from .avss_resize import AVSSRandomScaleCrop, AVSSResize224
 from .formatting import PackAVSInputs
 from .loading import (ClipFileError, LoadAVSAudio, LoadAVSFrames, LoadAVSMasks,
                       load_log_mel)
@@ -6,6 +9,7 @@ from .resize import ResizeAVSClip
 
 __all__ = [
     'PackAVSInputs', 'ClipFileError', 'LoadAVSAudio', 'LoadAVSFrames',
-    'LoadAVSMasks', 'ResizeAVSClip', 'load_log_mel', 'LoadAudioWaveform',
-    'WaveformToLogMel'
+    'LoadAVSMasks', 'ResizeAVSClip', 'load_log_mel', 'LoadAVSSAudio',
+    'LoadAVSSColorMask', 'LoadAVSSWaveform', 'AVSSRandomScaleCrop',
+    'AVSSResize224', 'LoadAudioWaveform', 'WaveformToLogMel'
 ]

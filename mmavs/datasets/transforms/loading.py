@@ -4,7 +4,7 @@ Every problem (a missing or unreadable file, frames of different sizes, audio of
 the wrong shape) raises an error that names the file.
 """
 import os.path as osp
-from typing import List
+from typing import List, Sequence
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -41,19 +41,42 @@ def check_same_size(arrays: List[np.ndarray], paths: List[str],
                 f'clip\'s first {what} {paths[0]} is {shape[1]}x{shape[0]}')
 
 
+# The ImageNet mean colour, BGR, rounded: a padded frame normalises to ~0.
+MEAN_BGR = (104, 116, 124)
+
+
 @TRANSFORMS.register_module()
 class LoadAVSFrames(BaseTransform):
     """Read the T frames of a clip.
 
+    A ``None`` path is a padding frame (AVSS pads 5-frame clips to 10): it
+    is filled with ``pad_val`` at the size of the clip's real frames.
+
     Required keys: ``frame_paths``.
     Added keys: ``imgs`` (T arrays ``(H, W, 3)`` uint8 BGR, the mmseg
     convention), ``img_shape``, ``ori_shape``.
+
+    Args:
+        pad_val: BGR colour of padding frames (the mean colour, so that they
+            are close to zero after normalisation, as in AVSBench).
     """
+
+    def __init__(self, pad_val: Sequence[int] = MEAN_BGR) -> None:
+        self.pad_val = tuple(pad_val)
 
     def transform(self, results: dict) -> dict:
         paths = results['frame_paths']
-        imgs = [read_image(p, 'RGB', 'frame')[..., ::-1].copy() for p in paths]
-        check_same_size(imgs, paths, 'frame')
+        real = [p for p in paths if p is not None]
+        if not real:
+            raise ClipFileError(
+                f'clip {results.get("clip_name")} has no real frame')
+        loaded = [read_image(p, 'RGB', 'frame')[..., ::-1].copy()
+                  for p in real]
+        check_same_size(loaded, real, 'frame')
+        pad = np.empty_like(loaded[0])
+        pad[...] = np.asarray(self.pad_val, dtype=np.uint8)
+        frames = iter(loaded)
+        imgs = [next(frames) if p is not None else pad.copy() for p in paths]
         results['imgs'] = imgs
         results['img_shape'] = imgs[0].shape[:2]
         results['ori_shape'] = imgs[0].shape[:2]
