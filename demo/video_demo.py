@@ -35,8 +35,8 @@ from mmengine.config import DictAction
 from mmengine.utils import ProgressBar
 from PIL import Image
 
-from mmavs.apis import (AudioShorterThanVideoWarning, AVSInferencer,
-                        VideoReadError, VideoWriter, probe_video)
+from mmavs.apis import AudioShorterThanVideoWarning, AVSInferencer
+from mmavs.media import MediaError, VideoWriter, probe_video
 from mmavs.utils import CheckpointMismatchError
 from mmavs.visualization import draw_overlay
 
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always', AudioShorterThanVideoWarning)
             predictions = inferencer.iter_video(args.video)
-    except (VideoReadError, CheckpointMismatchError) as err:
+    except (MediaError, CheckpointMismatchError) as err:
         raise SystemExit(f'error: {err}') from None
     for warning in caught:
         print(f'warning: {warning.message}')
@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
                     osp.join(mask_dir, f'frame_{pred.index:05d}.png'))
                 progress.update()
                 count += 1
-    except VideoReadError as err:  # a stream that breaks mid-way
+    except MediaError as err:  # a stream that breaks mid-way
         raise SystemExit(f'\nerror: {err}') from None
     return count
 

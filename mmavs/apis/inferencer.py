@@ -30,15 +30,14 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS, TRANSFORMS
 
+from mmavs.data_tools.synthetic_avsbench import make_synthetic_avsbench
 from mmavs.datasets.avsbench import AVSBenchDataset
 from mmavs.datasets.collate import avs_collate
-from mmavs.datasets.synthetic_avsbench import make_synthetic_avsbench
 from mmavs.datasets.transforms.loading import read_frame
-from mmavs.datasets.vggish_logmel import (EXAMPLE_SHAPE, SAMPLE_RATE,
-                                          to_mono_16k, waveform_to_examples)
+from mmavs.media import (EXAMPLE_SHAPE, MIN_AUDIO_SECONDS, SAMPLE_RATE,
+                         frame_audio_examples, iter_sampled_frames,
+                         probe_video, read_audio, to_mono_16k)
 from mmavs.utils.checkpoint import load_model_weights
-from .video_io import (EXAMPLE_SAMPLES, MIN_AUDIO_SECONDS, VideoReadError,
-                       iter_sampled_frames, probe_video, read_audio)
 
 DEFAULT_FRAME_SIZE = 224  # AVSBench stores and trains on 224x224 frames
 DEFAULT_CLIP_LENGTH = 5  # AVSBench clips are 5 s, one frame per second
@@ -198,32 +197,6 @@ def init_avs_model(cfg: Config,
     return model.to(device).eval()
 
 
-def frame_audio_examples(samples: np.ndarray,
-                         starts: Sequence[float]) -> np.ndarray:
-    """One VGGish example per frame, read from the frame's start time.
-
-    Args:
-        samples: Mono 16 kHz waveform ``(S,)``.
-        starts: Start of each frame's second, in seconds. A window that
-            would run past the end is moved back to end with the audio.
-
-    Returns:
-        np.ndarray: ``(N, 1, 96, 64)`` float32.
-    """
-    if samples.shape[0] < EXAMPLE_SAMPLES:
-        raise VideoReadError(
-            f'{samples.shape[0] / SAMPLE_RATE:.2f} s of audio is shorter '
-            f'than one second: one frame needs {MIN_AUDIO_SECONDS:.3f} s')
-    last = samples.shape[0] - EXAMPLE_SAMPLES
-    examples = []
-    for start in starts:
-        begin = min(max(int(round(start * SAMPLE_RATE)), 0), last)
-        examples.append(waveform_to_examples(
-            samples[begin:begin + EXAMPLE_SAMPLES], SAMPLE_RATE))
-    return np.concatenate(examples) if examples else \
-        np.zeros((0, ) + EXAMPLE_SHAPE, np.float32)
-
-
 class AVSInferencer:
     """Segment the sounding objects of a video, or of frames with audio.
 
@@ -334,7 +307,8 @@ class AVSInferencer:
         """Predict the frames of a video, sampled at ``fps``, as they come.
 
         Raises:
-            VideoReadError: No audio track, under one second, unreadable.
+            mmavs.media.MediaError: No audio track, under one second,
+                unreadable.
         """
         info = probe_video(path)
         wave, rate, audio_offset = read_audio(path)

@@ -12,10 +12,9 @@ from mmengine.config import Config
 
 from mmavs.apis import (AVSInferencer, default_clip_length,
                         default_frame_size, frame_audio_examples)
-from mmavs.apis.video_io import VideoReadError
-from mmavs.datasets.synthetic_avsbench import make_synthetic_avsbench
-from mmavs.datasets.synthetic_video import make_synthetic_video
-from mmavs.datasets.vggish_logmel import to_mono_16k, waveform_to_examples
+from mmavs.data_tools.synthetic_avsbench import make_synthetic_avsbench
+from mmavs.data_tools.synthetic_video import make_synthetic_video
+from mmavs.media import MediaError, to_mono_16k, waveform_to_examples
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_512 = 'configs/avsegformer/avsegformer_r50_1xb2-30e_s4-512x512.py'
@@ -67,7 +66,7 @@ def test_frame_audio_examples_align_and_clamp():
     # A window past the end is moved back to end with the audio.
     np.testing.assert_array_equal(
         examples[2], waveform_to_examples(samples[-15600:], 16000)[0])
-    with pytest.raises(VideoReadError, match='shorter than one second'):
+    with pytest.raises(MediaError, match='shorter than one second'):
         frame_audio_examples(samples[:15000], [0.0])
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from conftest import MINI_FRAMES
 from mmavs.datasets import DatasetLayoutError
-from mmavs.datasets.avsbench_check import PROBLEM, WARNING, check_avsbench
+from mmavs.data_tools.avsbench_check import PROBLEM, WARNING, check_avsbench
 from mmavs.datasets.transforms.loading import ClipFileError
 
 PIPELINE = [

@@ -5,7 +5,7 @@ import torch
 
 import mmavs.apis.inferencer as inferencer_module
 from conftest import load_tool
-from mmavs.datasets.synthetic_video import make_synthetic_video
+from mmavs.data_tools.synthetic_video import make_synthetic_video
 
 
 def tiny_options(tiny_tpavi):

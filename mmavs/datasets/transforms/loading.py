@@ -23,7 +23,7 @@ from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 from PIL import Image, UnidentifiedImageError
 
-from mmavs.datasets.vggish_logmel import EXAMPLE_SHAPE
+from mmavs.media import EXAMPLE_SHAPE
 from mmavs.utils.safe_pickle import UnsafePickleError, load_tensor_pickle
 
 

@@ -31,11 +31,13 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .avsbench import (SPLITS, AVSBenchMS3Dataset, AVSBenchS4Dataset,
-                       DatasetLayoutError, read_split_rows)
-from .transforms.loading import (AudioFeatureError, FrameBitDepthError,
-                                 check_log_mel, load_log_mel, read_frame,
-                                 read_image)
+from mmavs.datasets.avsbench import (SPLITS, AVSBenchMS3Dataset,
+                                     AVSBenchS4Dataset, DatasetLayoutError,
+                                     read_split_rows)
+from mmavs.datasets.transforms.loading import (AudioFeatureError,
+                                               FrameBitDepthError,
+                                               check_log_mel, load_log_mel,
+                                               read_frame, read_image)
 
 SUBSETS = OrderedDict(s4=AVSBenchS4Dataset, ms3=AVSBenchMS3Dataset)
 # Clips per split in the AVSBench paper.
