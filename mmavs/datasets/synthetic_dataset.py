@@ -32,6 +32,8 @@ def _ensure_generated(root: str, meta_file: str, make: Callable,
 
     Rank 0 writes into a temporary folder and renames it, so an interrupted
     run never leaves a half-written root; other ranks wait at a barrier.
+    Independent processes that generate the same root at once all succeed
+    (the first rename wins).
     """
     meta_path = osp.join(root, meta_file)
     rank, _ = get_dist_info()
@@ -42,9 +44,16 @@ def _ensure_generated(root: str, meta_file: str, make: Callable,
         tmp = f'{root.rstrip("/")}.tmp-{os.getpid()}'
         shutil.rmtree(tmp, ignore_errors=True)
         make(tmp, **options)
-        if osp.isdir(root):
-            os.rmdir(root)
-        os.rename(tmp, root)
+        try:
+            if osp.isdir(root):
+                os.rmdir(root)
+            os.rename(tmp, root)
+        except OSError:
+            # Another process (e.g. a parallel main-job run) got there
+            # first; its tree is complete, since it was renamed whole.
+            if not osp.isfile(meta_path):
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
     barrier()
     if not matches(load(root), options):
         raise ValueError(

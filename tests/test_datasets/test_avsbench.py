@@ -121,3 +121,53 @@ def test_bad_roots_splits_and_csvs(avsbench_copy, tmp_path):
     empty_root.mkdir()
     with pytest.raises(FileNotFoundError, match='s4_meta_data.csv'):
         build(str(empty_root), 'S4', 'train')
+
+
+@pytest.mark.parametrize('subset', ['S4', 'MS3'])
+def test_cache_decoded_gives_the_same_items_without_reading(avsbench_copy,
+                                                            subset):
+    """With ``cache_decoded`` every clip is read once when the dataset is
+    built; items equal the uncached ones even after the files are gone."""
+    import shutil
+    plain = build(avsbench_copy, subset, 'train')
+    expected = [plain[i] for i in range(len(plain))]
+    cached = build(avsbench_copy, subset, 'train', cache_decoded=True)
+    shutil.rmtree(osp.join(avsbench_copy, cached.SUBSET_DIR))
+    for _ in range(2):  # a second epoch sees the same, unchanged, items
+        for i, want in enumerate(expected):
+            got = cached[i]
+            assert torch.equal(got['inputs'], want['inputs'])
+            assert torch.equal(got['audio'], want['audio'])
+            for g, w in zip(got['data_samples'], want['data_samples']):
+                assert torch.equal(g.gt_sem_seg.data, w.gt_sem_seg.data)
+                assert g.metainfo == w.metainfo
+
+
+def test_cache_decoded_keeps_only_the_loading_transforms(avsbench_root):
+    dataset = build(avsbench_root, 'MS3', 'val', cache_decoded=True)
+    assert dataset._num_loading() == 3
+    assert set(dataset._decoded[0]) >= {'imgs', 'gt_masks', 'audio'}
+    assert 'inputs' not in dataset._decoded[0]
+    assert build(avsbench_root, 'MS3', 'val')._decoded == []
+
+
+def test_cache_decoded_is_shared_with_persistent_workers(avsbench_copy):
+    """The AVSBench configs' loader settings (workers, persistent, pinned)
+    with a cached dataset: forked workers serve the cached clips."""
+    import shutil
+
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))), 'configs/_base_/datasets/avsbench_ms3.py'))
+    for loader in (cfg.train_dataloader, cfg.val_dataloader,
+                   cfg.test_dataloader):
+        assert loader.num_workers >= 8
+        assert loader.persistent_workers and loader.pin_memory
+        assert not loader.dataset.get('cache_decoded', False)  # default off
+    dataset = build(avsbench_copy, 'MS3', 'train', cache_decoded=True)
+    shutil.rmtree(osp.join(avsbench_copy, dataset.SUBSET_DIR))
+    loader = DataLoader(dataset, batch_size=2, num_workers=2,
+                        persistent_workers=True, collate_fn=avs_collate)
+    for _ in range(2):
+        clips = sum(len(batch['inputs']) for batch in loader)
+        assert clips == len(dataset)

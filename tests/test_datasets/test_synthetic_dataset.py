@@ -44,6 +44,24 @@ def test_other_options_or_foreign_folder_are_refused(tmp_path):
     assert (foreign / 'notes.txt').read_text() == 'mine'
 
 
+def test_a_process_that_loses_the_race_uses_the_winners_tree(tmp_path,
+                                                             monkeypatch):
+    """Two processes generating one root at once (parallel main-job runs):
+    the one whose rename comes second keeps the first one's tree."""
+    from mmavs.datasets import synthetic_dataset
+    real = synthetic_dataset.make_synthetic_avsbench
+    root = str(tmp_path / 'syn')
+
+    def winner_finishes_first(tmp, **options):
+        real(tmp, **options)
+        real(root, **options)  # the other process's complete tree
+
+    monkeypatch.setattr(synthetic_dataset, 'make_synthetic_avsbench',
+                        winner_finishes_first)
+    ensure_synthetic_avsbench(root, **OPTIONS)
+    assert os.listdir(tmp_path) == ['syn']
+
+
 def test_synthetic_avss_generated_on_first_use_then_reused(tmp_path):
     from mmavs.datasets import ensure_synthetic_avss
     root = str(tmp_path / 'avss')

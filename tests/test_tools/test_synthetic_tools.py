@@ -1,7 +1,10 @@
 """The synthetic-data command-line tools, run as users run them."""
+import json
 import os.path as osp
 import subprocess
 import sys
+
+import pytest
 
 from conftest import load_tool
 
@@ -49,8 +52,12 @@ def test_synthetic_baselines_main_job(tmp_path):
     assert ms3_miou <= 0.6
 
 
-def test_main_job_trains_and_tests_true_and_shuffled_audio(tmp_path):
-    data = tmp_path / 'syn'
+MAIN_JOB_TPAVI = ('configs/tpavi/'
+                  'tpavi_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py')
+
+
+def tiny_main_job_options(data):
+    """One epoch of a narrow model on 32x32 synthetic clips of 2 frames."""
     synthetic = {'size': 32, 'num_frames': 2, 's4_clips.train': 0,
                  's4_clips.val': 0, 's4_clips.test': 0, 'ms3_clips.train': 4,
                  'ms3_clips.val': 2, 'ms3_clips.test': 4}
@@ -61,15 +68,68 @@ def test_main_job_trains_and_tests_true_and_shuffled_audio(tmp_path):
         options += [f'{dataset}.data_root={data}', f'{dataset}.num_frames=2']
         options += [f'{dataset}.synthetic.{k}={v}'
                     for k, v in synthetic.items()]
-    out = run('tools/misc/main_job.py',
-              'configs/tpavi/'
-              'tpavi_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py',
-              '--work-root', str(tmp_path / 'w'), '--cfg-options', *options)
+    return options
+
+
+def test_main_job_trains_and_tests_true_and_shuffled_audio(tmp_path):
+    out = run('tools/misc/main_job.py', MAIN_JOB_TPAVI,
+              '--work-root', str(tmp_path / 'w'), '--cfg-options',
+              *tiny_main_job_options(tmp_path / 'syn'))
     row = [line for line in out.splitlines()
            if line.startswith('tpavi_r18-w32_1xb4-13e_synthetic-ms3')]
     assert len(row) == 1
-    values = [float(v) for v in row[0].split()[1:]]
+    assert int(row[0].split()[1]) == 0  # the config's seed
+    values = [float(v) for v in row[0].split()[2:]]
     assert len(values) == 5 and all(0 <= v <= 1 for v in values[1:])
+    assert 'Mean' not in out  # one seed: no summary
+    assert osp.isdir(tmp_path / 'w' / osp.basename(MAIN_JOB_TPAVI)[:-3])
+
+
+def test_main_job_seeds_in_parallel_processes(tmp_path):
+    """--seeds 2 --workers 2: the config's seed and the next, trained at the
+    same time on the same data; the summary is their mean and std."""
+    report = tmp_path / 'main_job.json'
+    out = run('tools/misc/main_job.py', MAIN_JOB_TPAVI, '--seeds', '2',
+              '--workers', '2', '--device', 'cpu', '--json', str(report),
+              '--work-root', str(tmp_path / 'w'), '--cfg-options',
+              *tiny_main_job_options(tmp_path / 'syn'))
+    result = json.loads(report.read_text())
+    assert [r['seed'] for r in result['runs']] == [0, 1]
+    name = osp.basename(MAIN_JOB_TPAVI)[:-3]
+    for seed in (0, 1):
+        assert osp.isdir(tmp_path / 'w' / name / f'seed{seed}')
+    summary, = result['summary']
+    mious = [r['mIoU'] for r in result['runs']]
+    assert summary['mIoU'] == pytest.approx(sum(mious) / 2)
+    assert summary['mIoU_std'] == pytest.approx(abs(mious[0] - mious[1]) /
+                                                2**0.5)
+    assert 'Mean ± sample standard deviation over the seeds' in out
+    assert f'{summary["mIoU"]:.4f} ± {summary["mIoU_std"]:.4f}' in out
+
+
+def test_main_job_summary_by_hand():
+    module = load_tool('tools/misc/main_job.py')
+    rows = [dict(name=n, seed=s, minutes=1.0, mIoU=m, mIoU_shuffled=0.2,
+                 Fscore=0.5, Fscore_shuffled=0.4)
+            for n, s, m in (('a', 0, 0.5), ('b', 0, 0.1), ('a', 1, 0.7),
+                            ('a', 2, 0.6))]
+    a, b = module.summarise(rows)
+    assert (a['name'], a['seeds'], b['seeds']) == ('a', [0, 1, 2], [0])
+    assert a['mIoU'] == pytest.approx(0.6)
+    assert a['mIoU_std'] == pytest.approx(0.1)  # sample std, n - 1
+    assert a['mIoU_shuffled_std'] == pytest.approx(0.0)
+    assert b['mIoU'] == 0.1 and b['mIoU_std'] == 0.0
+
+
+def test_main_job_seeds_start_at_the_config_seed():
+    module = load_tool('tools/misc/main_job.py')
+    args = module.parse_args([MAIN_JOB_TPAVI, '--seeds', '3',
+                              '--cfg-options', 'randomness.seed=5'])
+    jobs = module.jobs_of(args)
+    assert [j['seed'] for j in jobs] == [5, 6, 7]
+    assert [j['subdir'] for j in jobs] == ['seed5', 'seed6', 'seed7']
+    single = module.jobs_of(module.parse_args([MAIN_JOB_TPAVI]))
+    assert single[0]['seed'] is None and single[0]['subdir'] is None
 
 
 def test_main_job_runs_diffusionavs_and_its_ed_model_by_default():

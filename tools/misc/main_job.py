@@ -10,43 +10,76 @@ same synthetic data and budget. One config::
 
     python tools/misc/main_job.py \
         configs/tpavi/tpavi_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py
+
+Several seeds (``--seeds 3``: the config's training seed and the next two;
+the data stays the same, it has its own seed) print one row per run and the
+mean ± sample standard deviation per config. ``--workers K`` trains K runs
+at a time in separate processes (each with its share of the CPU threads, or
+of one GPU); ``--device cpu`` hides any GPU; ``--json`` writes every row::
+
+    python tools/misc/main_job.py --seeds 3 --workers 3 --json main_job.json
 """
 import argparse
 import glob
+import json
+import os
 import os.path as osp
+import statistics
 import time
-from typing import Dict, List
-
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
-
-import mmavs  # noqa: F401
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from typing import Dict, List, Optional, Sequence
 
 # DiffusionAVS and its E-D model (TPAVI) on the same data and budget.
 DEFAULT_CONFIGS = [
     'configs/diffavs/diffavs_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py',
     'configs/tpavi/tpavi_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py',
 ]
+# (key in a row, column title, format) of the printed tables.
+COLUMNS = [('minutes', 'train min', '.1f'), ('mIoU', 'mIoU', '.4f'),
+           ('mIoU_shuffled', 'mIoU shuf', '.4f'), ('Fscore', 'F', '.4f'),
+           ('Fscore_shuffled', 'F shuf', '.4f')]
 
 
-def parse_args():
+def parse_args(argv: Optional[Sequence[str]] = None):
+    from mmengine.config import DictAction
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('configs', nargs='*', default=DEFAULT_CONFIGS)
     parser.add_argument('--work-root', default='work_dirs/main_job')
+    parser.add_argument('--seeds', type=int, default=1,
+                        help='training seeds per config: the config\'s '
+                        'randomness.seed and the next N-1')
+    parser.add_argument('--workers', type=int, default=1,
+                        help='runs trained at a time, in separate processes')
+    parser.add_argument('--device', choices=('auto', 'cpu', 'cuda'),
+                        default='auto',
+                        help='auto: a GPU if there is one (mmengine\'s '
+                        'choice); cpu: hide every GPU')
+    parser.add_argument('--json', help='write every run\'s row to this file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides applied to every config')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def load(config: str, work_dir: str, options) -> Config:
+def load(config: str, work_dir: str, options, seed: Optional[int] = None):
+    from mmengine.config import Config
     cfg = Config.fromfile(config)
     if options:
         cfg.merge_from_dict(options)
+    if seed is not None:
+        cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
     cfg.work_dir = work_dir
     return cfg
 
 
-def test(cfg: Config, checkpoint: str, shuffle_audio: bool) -> Dict:
+def config_seed(config: str, options) -> int:
+    """The training seed the config (with the overrides) uses."""
+    return int((load(config, '', options).get('randomness') or {})
+               .get('seed') or 0)
+
+
+def test(cfg, checkpoint: str, shuffle_audio: bool) -> Dict:
+    from mmengine.runner import Runner
     cfg = cfg.copy()
     cfg.load_from = checkpoint
     cfg.test_dataloader.dataset.shuffle_audio = shuffle_audio
@@ -54,9 +87,16 @@ def test(cfg: Config, checkpoint: str, shuffle_audio: bool) -> Dict:
     return Runner.from_cfg(cfg).test()
 
 
-def run(config: str, work_root: str, options) -> Dict:
+def run(config: str, work_root: str, options, seed: Optional[int] = None,
+        subdir: Optional[str] = None) -> Dict:
+    """Train one config with one seed, test its best checkpoint with true
+    and shuffled audio; one row."""
+    from mmengine.runner import Runner
+
+    import mmavs  # noqa: F401
     name = osp.splitext(osp.basename(config))[0]
-    cfg = load(config, osp.join(work_root, name), options)
+    work_dir = osp.join(work_root, name, *([subdir] if subdir else []))
+    cfg = load(config, work_dir, options, seed)
     start = time.time()
     Runner.from_cfg(cfg.copy()).train()
     train_minutes = (time.time() - start) / 60
@@ -65,26 +105,131 @@ def run(config: str, work_root: str, options) -> Dict:
         raise RuntimeError(f'no best checkpoint in {cfg.work_dir}')
     true_audio = test(cfg, best[-1], shuffle_audio=False)
     shuffled = test(cfg, best[-1], shuffle_audio=True)
-    return dict(name=name, minutes=train_minutes, true=true_audio,
+    return dict(name=name, config=config, seed=cfg.randomness.get('seed'),
+                minutes=train_minutes, checkpoint=best[-1],
+                mIoU=true_audio['mIoU'], mIoU_shuffled=shuffled['mIoU'],
+                Fscore=true_audio['Fscore'],
+                Fscore_shuffled=shuffled['Fscore'], true=true_audio,
                 shuffled=shuffled)
 
 
+def _run_in_worker(job: dict) -> Dict:
+    """One run in a pool process: its share of the CPU threads."""
+    import torch
+    torch.set_num_threads(job.pop('threads'))
+    return run(**job)
+
+
+def summarise(rows: List[Dict]) -> List[Dict]:
+    """Per config (in first-seen order): the mean and the sample standard
+    deviation (0 for one seed) of every column over its seeds."""
+    names = list(dict.fromkeys(r['name'] for r in rows))
+    summary = []
+    for name in names:
+        runs = [r for r in rows if r['name'] == name]
+        entry = dict(name=name, seeds=[r['seed'] for r in runs])
+        for key, _, _ in COLUMNS:
+            values = [r[key] for r in runs]
+            entry[key] = statistics.fmean(values)
+            entry[key + '_std'] = statistics.stdev(values) \
+                if len(values) > 1 else 0.0
+        summary.append(entry)
+    return summary
+
+
 def print_table(rows: List[Dict]) -> None:
+    """One row per run, then (several seeds) mean ± std per config."""
     print('\nMain job: protocol-A test metrics, true vs shuffled audio')
     width = max(len(r['name']) for r in rows) + 2
-    header = (f'{"config":<{width}}{"train min":>10}{"mIoU":>8}{"mIoU shuf":>10}'
-              f'{"F":>8}{"F shuf":>8}')
-    print(header)
+    print(f'{"config":<{width}}{"seed":>6}' +
+          ''.join(f'{title:>11}' for _, title, _ in COLUMNS))
     for r in rows:
-        print(f'{r["name"]:<{width}}{r["minutes"]:>10.1f}'
-              f'{r["true"]["mIoU"]:>8.4f}{r["shuffled"]["mIoU"]:>10.4f}'
-              f'{r["true"]["Fscore"]:>8.4f}{r["shuffled"]["Fscore"]:>8.4f}')
+        print(f'{r["name"]:<{width}}{r["seed"]:>6}' +
+              ''.join(f'{r[key]:>11{fmt}}' for key, _, fmt in COLUMNS))
+    if len(rows) == len({r['name'] for r in rows}):
+        return
+    print('\nMean ± sample standard deviation over the seeds')
+    print(f'{"config":<{width}}{"seeds":>6}' +
+          ''.join(f'{title:>18}' for _, title, _ in COLUMNS))
+    for s in summarise(rows):
+        cells = ''.join(
+            f'{format(s[key], fmt) + " ± " + format(s[key + "_std"], fmt):>18}'
+            for key, _, fmt in COLUMNS)
+        print(f'{s["name"]:<{width}}{len(s["seeds"]):>6}{cells}')
 
 
-def main():
-    args = parse_args()
-    rows = [run(c, args.work_root, args.cfg_options) for c in args.configs]
+def jobs_of(args) -> List[dict]:
+    jobs = []
+    for config in args.configs:
+        if args.seeds == 1:  # the quick start: the config as it is
+            jobs.append(dict(config=config, seed=None, subdir=None))
+            continue
+        first = config_seed(config, args.cfg_options)
+        jobs += [dict(config=config, seed=first + i, subdir=f'seed{first + i}')
+                 for i in range(args.seeds)]
+    for job in jobs:
+        job.update(work_root=args.work_root, options=args.cfg_options)
+    return jobs
+
+
+def main(argv: Optional[Sequence[str]] = None) -> List[Dict]:
+    args = parse_args(argv)
+    if args.device == 'cpu':
+        os.environ['CUDA_VISIBLE_DEVICES'] = ''  # before CUDA initialises
+    elif args.device == 'cuda':
+        import torch
+        if not torch.cuda.is_available():
+            raise SystemExit('--device cuda, but torch sees no GPU')
+    jobs = jobs_of(args)
+    done: List[Dict] = []
+
+    def finished(row: Dict) -> None:
+        """Keep the row; rewrite the JSON so a killed job leaves its
+        finished runs behind."""
+        done.append(row)
+        if args.json:
+            write_json(args.json, done)
+
+    if args.workers <= 1:
+        for job in jobs:
+            finished(run(**job))
+    else:
+        for config in args.configs:  # once, not by every worker at once
+            prepare_data(config, args.cfg_options)
+        # Spawned (not forked) processes: each initialises CUDA itself.
+        threads = max(1, (os.cpu_count() or 1) // args.workers)
+        for job in jobs:
+            job['threads'] = threads
+        with ProcessPoolExecutor(args.workers,
+                                 mp_context=get_context('spawn')) as pool:
+            for future in as_completed(
+                    [pool.submit(_run_in_worker, job) for job in jobs]):
+                finished(future.result())
+    # Runs in the order they were asked for, whichever finished first.
+    order = {(j['config'], j['seed']): i for i, j in enumerate(jobs)}
+    rows = sorted(done, key=lambda r: order.get(
+        (r['config'], r['seed']), order.get((r['config'], None), 0)))
     print_table(rows)
+    if args.json:
+        write_json(args.json, rows)
+    return rows
+
+
+def write_json(path: str, rows: List[Dict]) -> None:
+    with open(path, 'w') as f:
+        json.dump(dict(runs=rows, summary=summarise(rows)), f, indent=1)
+
+
+def prepare_data(config: str, options) -> None:
+    """Build the config's training set once, which generates synthetic
+    data that is missing."""
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+
+    import mmavs  # noqa: F401
+    cfg = load(config, '', options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    DATASETS.build(cfg.train_dataloader.dataset)
 
 
 if __name__ == '__main__':

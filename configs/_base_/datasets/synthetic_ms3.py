@@ -7,9 +7,9 @@ synthetic = dict(
     s4_clips=dict(train=64, val=16, test=16),
     ms3_clips=dict(train=64, val=16, test=16))
 _dataset = dict(type=dataset_type, data_root=data_root, synthetic=synthetic)
-train_dataloader = dict(num_workers=0, persistent_workers=False,
-                        dataset=_dataset)
-val_dataloader = dict(num_workers=0, persistent_workers=False,
-                      dataset=_dataset)
-test_dataloader = dict(num_workers=0, persistent_workers=False,
-                       dataset=_dataset)
+# Small 64x64 clips read in the main process; no pinning (the CPU main job
+# would warn about it on every loader).
+_loader = dict(num_workers=0, persistent_workers=False, pin_memory=False)
+train_dataloader = dict(dataset=_dataset, **_loader)
+val_dataloader = dict(dataset=_dataset, **_loader)
+test_dataloader = dict(dataset=_dataset, **_loader)

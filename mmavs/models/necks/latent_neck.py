@@ -1,6 +1,7 @@
 """DiffusionAVS's latent neck: a fusion neck whose deepest output also sees a
 per-frame latent, the latent model composed by config."""
-from typing import Dict, List, Mapping, Optional
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Mapping, Optional
 
 import torch
 from mmengine.model import BaseModule
@@ -14,6 +15,10 @@ from ..utils.noise_seeds import latent_noise
 from .latent_modules import (ConditionEncoder, LatentFusion, MaskEncoder,
                              normalise_latent)
 from .neck_output import NeckOutput
+
+#: Test-time latents :meth:`LatentNeck.latent_source` can put in place of the
+#: sampled one (``tools/analysis_tools/latent_ablation.py``).
+LATENT_SOURCES = ('sampled', 'oracle', 'zero', 'noise', 'other_clip')
 
 # Sub-modules of the latent models that sat directly in the latent necks
 # before the latent model was composed (LatentDiffusionNeck: denoiser;
@@ -33,6 +38,19 @@ def upgrade_latent_neck_keys(state_dict: Mapping, prefix: str = '') -> Dict:
             key = f'{prefix}latent_model.{key[len(prefix):]}'
         renamed[key] = value
     return renamed
+
+
+def other_clip_frames(layout: ClipLayout) -> Tensor:
+    """``(N,)``: for each frame, the frame of the same index (or the last
+    one, if shorter) in the next clip of the batch, cyclically."""
+    if layout.num_clips < 2:
+        raise ValueError('another clip\'s latent needs a batch of at least '
+                         'two clips')
+    lengths = torch.tensor(layout.lengths)
+    offsets = torch.cumsum(lengths, 0) - lengths
+    partner = (layout.batch_clip.cpu() + 1) % layout.num_clips
+    index = torch.minimum(layout.frame_index.cpu(), lengths[partner] - 1)
+    return offsets[partner] + index
 
 
 @MODELS.register_module()
@@ -122,7 +140,39 @@ class LatentNeck(BaseModule):
         self.num_samples = num_samples
         self.latent_norm = latent_norm
         self.seed = seed
+        self._latent_source = ('sampled', None)
         self._register_load_state_dict_pre_hook(self._upgrade_keys)
+
+    @contextmanager
+    def latent_source(self, source: str,
+                      masks: Optional[Tensor] = None) -> Iterator[None]:
+        """Within the block, test-time latents come from ``source``: an
+        analysis of how much the decoder uses its latent
+        (``tools/analysis_tools/latent_ablation.py``). Training is not
+        affected.
+
+        - ``'sampled'``: the latent model's sample (the default).
+        - ``'oracle'``: E_phi of the true masks, ``norm(mask_encoder(y))``,
+          what the decoder sees in training with ``train_latent='z0'``;
+          ``masks`` ``(N, 1, H, W)`` (1 = sounding), one per frame.
+        - ``'zero'``: a zero latent.
+        - ``'noise'``: the sampler's starting noise z_K, normalised like a
+          latent (its scale without its information).
+        - ``'other_clip'``: the sampled latent of the frame with the same
+          index in the next clip of the batch (cyclically; needs two clips).
+        """
+        if source not in LATENT_SOURCES:
+            raise ValueError(f'unknown latent source "{source}"; expected '
+                             f'one of {LATENT_SOURCES}')
+        if (source == 'oracle') != (masks is not None):
+            raise ValueError('masks are needed for, and only for, the '
+                             '"oracle" latent source')
+        previous = self._latent_source
+        self._latent_source = (source, masks)
+        try:
+            yield
+        finally:
+            self._latent_source = previous
 
     @staticmethod
     def _upgrade_keys(state_dict, prefix, *args) -> None:
@@ -152,20 +202,44 @@ class LatentNeck(BaseModule):
         out = self.fusion(visual, audio_feat, layout)
         condition = self.cond_encoder(frames, audio_feat)
         if data_samples is None:
-            return self._sample(out, condition, layout)
+            return self._sample(out, condition, layout, frames)
         return self._train(out, condition, layout, frames, data_samples)
 
     def _sample(self, out: NeckOutput, condition: Tensor,
-                layout: ClipLayout) -> NeckOutput:
+                layout: ClipLayout, frames: Tensor) -> NeckOutput:
         num = self.num_samples
         noise = latent_noise(layout, self.latent_dim, self.seed, num)
-        latent = self.latent_model.sample(
-            condition.repeat(num, 1), noise.to(condition))
+        latent = self._test_latent(condition, noise.to(condition), layout,
+                                   frames)
         fused = [f.repeat(num, 1, 1, 1) if num > 1 else f
                  for f in out.fused]
         fused[-1] = self.latent_fusion(fused[-1], latent)
         extras = dict(out.extras, num_samples=num)
         return NeckOutput(fused, extras, {})
+
+    def _test_latent(self, condition: Tensor, noise: Tensor,
+                     layout: ClipLayout, frames: Tensor) -> Tensor:
+        """``(S·N, D)`` test-time latents from :meth:`latent_source`."""
+        source, masks = self._latent_source
+        num = self.num_samples
+        if source == 'zero':
+            return torch.zeros_like(noise)
+        if source == 'noise':
+            return self._norm(noise)
+        if source == 'oracle':
+            if masks.shape[0] != len(layout):
+                raise ValueError(f'{masks.shape[0]} oracle masks for '
+                                 f'{len(layout)} frames')
+            masks = F.interpolate((masks == 1).float().to(frames.device),
+                                  size=frames.shape[-2:], mode='nearest')
+            return self._norm(self.mask_encoder(masks)).to(
+                condition.dtype).repeat(num, 1)
+        latent = self.latent_model.sample(condition.repeat(num, 1), noise)
+        if source == 'other_clip':
+            partner = other_clip_frames(layout).to(latent.device)
+            offsets = torch.arange(num, device=latent.device) * len(layout)
+            latent = latent[(offsets[:, None] + partner[None]).flatten()]
+        return latent
 
     def _train(self, out: NeckOutput, condition: Tensor, layout: ClipLayout,
                frames: Tensor, data_samples: list) -> NeckOutput:

@@ -41,6 +41,8 @@ class AVSSegmentor(BaseSegmentor):
                    + auxiliary losses(logits, fused, extras, layout,
                                       data_samples)
         predict(): decode_head(fused, audio_feat, layout) → predict_by_feat
+                   (S > 1: once per sample's N maps; the backbone and the
+                    fusion ran once)
                    → S > 1: probabilities averaged, spread → uncertainty
                    → postprocess_result
 
@@ -125,10 +127,22 @@ class AVSSegmentor(BaseSegmentor):
     def _decode(self, out: NeckOutput, audio_feat: Tensor,
                 layout: ClipLayout) -> Tensor:
         """Head logits for the neck's maps: ``(S·N, K, h, w)``, the S
-        latent samples stacked copy-major and decoded in one pass."""
+        latent samples stacked copy-major.
+
+        The head decodes one sample's N maps at a time: on the CPU that is
+        1.4× faster than one pass over the S·N stacked maps (5 PVT frames at
+        224, S = 5; the large high-resolution activations of the stacked
+        pass fall out of cache), and it bounds the head's memory.
+        """
         num = out.extras.get('num_samples', 1)
-        return self.decode_head(out.fused, audio_feat.repeat(num, 1),
-                                layout.repeat(num))
+        if num == 1:
+            return self.decode_head(out.fused, audio_feat, layout)
+        frames = len(layout)
+        return torch.cat([
+            self.decode_head([f[s * frames:(s + 1) * frames]
+                              for f in out.fused], audio_feat, layout)
+            for s in range(num)
+        ])
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict],
                       audio: Tensor, layout: ClipLayout) -> Tensor:

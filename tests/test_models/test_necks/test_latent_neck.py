@@ -300,7 +300,9 @@ def test_several_samples_run_the_backbone_and_fusion_once():
     with torch.no_grad():
         out = model(**data, mode='predict')
         logits = model(**data, mode='tensor')
-    assert calls == dict(backbone=2, fusion=2, head=2)
+    # One backbone and one fusion pass per call; the head decodes each
+    # sample's maps.
+    assert calls == dict(backbone=2, fusion=2, head=2 * 5)
     assert len(out) == 2 * T and logits.shape[0] == 5 * 2 * T
     # The stacked pass equals sampling each latent on its own.
     probs = logits.sigmoid().unflatten(0, (5, 2 * T))
