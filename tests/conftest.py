@@ -5,8 +5,8 @@ import os.path as osp
 
 import pytest
 
-from mmavs.datasets.synthetic_avsbench import make_synthetic_avsbench
-from mmavs.datasets.synthetic_avss import make_synthetic_avss
+from mmavs.data_tools.synthetic_avsbench import make_synthetic_avsbench
+from mmavs.data_tools.synthetic_avss import make_synthetic_avss
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MINI_SPLITS = dict(train=3, val=2, test=2)

@@ -13,7 +13,7 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
         import_modules_from_strings(**cfg.custom_imports)
         init_default_scope('mmseg')
         from mmseg.registry import DATASETS, METRICS, TRANSFORMS
-        from mmavs.datasets.synthetic_avsbench import make_synthetic_avsbench
+        from mmavs.data_tools.synthetic_avsbench import make_synthetic_avsbench
         make_synthetic_avsbench({str(tmp_path)!r}, size=16, num_frames=1,
                                 s4_clips=dict(test=1), ms3_clips=dict(test=1))
         for name in ('AVSBenchS4Dataset', 'AVSBenchMS3Dataset'):
@@ -21,7 +21,8 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
                                      split='test', num_frames=1))
             assert len(ds) == 1, name
         for name in ('LoadAVSFrames', 'LoadAVSMasks', 'LoadAVSAudio',
-                     'PackAVSInputs'):
+                     'PackAVSInputs', 'LoadAudioWaveform',
+                     'WaveformToLogMel'):
             TRANSFORMS.build(dict(type=name))
         TRANSFORMS.build(dict(type='ResizeAVSClip', scale=(8, 8)))
         for name in ('LoadAVSSColorMask', 'LoadAVSSAudio', 'LoadAVSSWaveform',
@@ -38,7 +39,8 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
                      'IdentityNeck',
                      'AVSFPNHead',
                      'AVSegFormerHead', 'AVMatchingLoss', 'ContrastiveLoss',
-                     'BinaryDiceLoss'):
+                     'BinaryDiceLoss', 'AudioResNet', 'SpectrogramFrontEnd',
+                     'VGGishLogMelFrontEnd'):
             assert MODELS.get(name) is not None, name
         from mmseg.registry import WEIGHT_INITIALIZERS
         for name in ('StrictPretrained', 'PretrainedPVTv2',

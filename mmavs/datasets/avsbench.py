@@ -7,7 +7,8 @@ files, the pipeline (``LoadAVSFrames`` → ``LoadAVSMasks`` → ``LoadAVSAudio``
 
 Each data info is a dict with keys ``clip_name``, ``category`` (S4 only),
 ``frame_paths`` (T paths), ``mask_paths`` (T paths, ``None`` for frames without
-a mask), ``audio_path`` and ``num_frames``; mmengine adds ``sample_idx``, the
+a mask), ``audio_path`` (the log-mel features), ``wav_path`` (the clip's
+``audio_wav/....wav``, read only by ``LoadAudioWaveform``) and ``num_frames``; mmengine adds ``sample_idx``, the
 clip's position in CSV order, which the metrics use to rebuild the AVSBench
 test batches.
 """
@@ -141,10 +142,11 @@ class AVSBenchDataset(BaseDataset):
         if self.shuffle_audio:
             if len(data_list) < 2:
                 raise ValueError('shuffle_audio needs at least two clips')
-            audio = [info['audio_path'] for info in data_list]
+            audio = [(info['audio_path'], info['wav_path'])
+                     for info in data_list]
             partner = derangement(len(data_list), self.shuffle_audio_seed)
             for info, other in zip(data_list, partner):
-                info['audio_path'] = audio[other]
+                info['audio_path'], info['wav_path'] = audio[other]
         return data_list
 
     def parse_row(self, row: Sequence[str]) -> dict:
@@ -230,6 +232,8 @@ class AVSBenchS4Dataset(AVSBenchDataset):
             mask_paths=self._masks(osp.join(root, 'gt_masks', rel), name),
             audio_path=find_audio_file(
                 osp.join(root, 'audio_log_mel', self.split, category, name)),
+            wav_path=osp.join(root, 'audio_wav', self.split, category,
+                              name + '.wav'),
             num_frames=self.num_frames)
 
 
@@ -259,4 +263,5 @@ class AVSBenchMS3Dataset(AVSBenchDataset):
                 osp.join(root, 'gt_masks', self.split, name), name),
             audio_path=find_audio_file(
                 osp.join(root, 'audio_log_mel', self.split, name)),
+            wav_path=osp.join(root, 'audio_wav', self.split, name + '.wav'),
             num_frames=self.num_frames)

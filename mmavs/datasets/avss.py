@@ -17,7 +17,7 @@ mask) follow the clip contract of ``docs/en/architecture.md``.
 The layout rules (file numbering, frame and mask counts, the palette, the CSV
 columns, ``label2idx.json``) are written once here and used both by the dataset
 (which raises :class:`DatasetLayoutError`) and by the checker
-(``mmavs/datasets/avss_check.py``, which collects them).
+(``mmavs/data_tools/avss_check.py``, which collects them).
 """
 import csv
 import json

@@ -7,12 +7,14 @@ from typing import Callable, Dict, Optional
 from mmengine.dist import barrier, get_dist_info
 from mmseg.registry import DATASETS
 
+from mmavs.data_tools.synthetic_avsbench import (META_FILE,
+                                                 load_synthetic_meta,
+                                                 make_synthetic_avsbench)
+from mmavs.data_tools.synthetic_avss import META_FILE as AVSS_META_FILE
+from mmavs.data_tools.synthetic_avss import (load_synthetic_avss_meta,
+                                             make_synthetic_avss)
 from .avsbench import AVSBenchMS3Dataset, AVSBenchS4Dataset
 from .avss import AVSSDataset
-from .synthetic_avsbench import (META_FILE, load_synthetic_meta,
-                                 make_synthetic_avsbench)
-from .synthetic_avss import META_FILE as AVSS_META_FILE
-from .synthetic_avss import load_synthetic_avss_meta, make_synthetic_avss
 
 
 def _matches(meta: dict, options: dict) -> bool:

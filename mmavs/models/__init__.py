@@ -1,3 +1,4 @@
+from .audio_frontends import *  # noqa: F401,F403
 from .backbones import *  # noqa: F401,F403
 from .data_preprocessor import AVSDataPreprocessor  # noqa: F401
 from .decode_heads import *  # noqa: F401,F403

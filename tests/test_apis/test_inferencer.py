@@ -12,12 +12,12 @@ from mmengine.config import Config
 
 from mmavs.apis import (AVSInferencer, default_clip_length,
                         default_frame_size, frame_audio_examples)
-from mmavs.apis.video_io import VideoReadError
-from mmavs.datasets.synthetic_avsbench import make_synthetic_avsbench
-from mmavs.datasets.synthetic_video import make_synthetic_video
-from mmavs.datasets.vggish_logmel import to_mono_16k, waveform_to_examples
+from mmavs.data_tools.synthetic_avsbench import make_synthetic_avsbench
+from mmavs.data_tools.synthetic_video import make_synthetic_video
+from mmavs.media import MediaError, to_mono_16k, waveform_to_examples
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG_512 = 'configs/avsegformer/avsegformer_r50_1xb2-30e_s4-512x512.py'
 
 
 @pytest.fixture(scope='module')
@@ -46,11 +46,11 @@ def test_defaults_from_configs():
     real = Config.fromfile(
         osp.join(ROOT, 'configs/tpavi/tpavi_r50_1xb4-30e_ms3-224x224.py'))
     assert default_frame_size(real) == (224, 224)
-    real.test_dataloader.dataset.pipeline.insert(
-        1, dict(type='Resize', scale=(320, 160)))
     real.test_dataloader.dataset.num_frames = 3
-    assert default_frame_size(real) == (160, 320)
     assert default_clip_length(real) == 3
+    # A real config that resizes: its ResizeAVSClip sets the size.
+    assert default_frame_size(Config.fromfile(osp.join(ROOT, CONFIG_512))) \
+        == (512, 512)
 
 
 def test_frame_audio_examples_align_and_clamp():
@@ -66,7 +66,7 @@ def test_frame_audio_examples_align_and_clamp():
     # A window past the end is moved back to end with the audio.
     np.testing.assert_array_equal(
         examples[2], waveform_to_examples(samples[-15600:], 16000)[0])
-    with pytest.raises(VideoReadError, match='shorter than one second'):
+    with pytest.raises(MediaError, match='shorter than one second'):
         frame_audio_examples(samples[:15000], [0.0])
 
 

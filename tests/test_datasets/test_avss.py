@@ -10,11 +10,11 @@ from mmengine.registry import init_default_scope
 from PIL import Image
 
 from conftest import MINI_AVSS_SIZE
+from mmavs.data_tools.synthetic_avss import (load_synthetic_avss_meta,
+                                             render_avss_clip)
 from mmavs.datasets import AVSSDataset, DatasetLayoutError
 from mmavs.datasets.avss import (DEFAULT_CLASSES, ColorToIndex, avss_palette,
                                  frame_flags)
-from mmavs.datasets.synthetic_avss import (load_synthetic_avss_meta,
-                                           render_avss_clip)
 from mmavs.datasets.transforms.loading import ClipFileError, MEAN_BGR
 
 PIPELINE = [

@@ -15,7 +15,7 @@ from mmavs.datasets.transforms import (AVSSRandomScaleCrop, AVSSResize224,
                                        LoadAVSFrames, LoadAVSSAudio,
                                        LoadAVSSWaveform, PackAVSInputs)
 from mmavs.datasets.transforms.loading import MEAN_BGR
-from mmavs.datasets.vggish_logmel import waveform_to_examples
+from mmavs.media import waveform_to_examples
 
 
 def write_wav(path, seconds, rate=16000, seed=0):

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmavs.apis.video_io import count_video_frames, iter_sampled_frames
+from mmavs.media import count_video_frames, iter_sampled_frames
 from conftest import load_tool
-from mmavs.datasets.synthetic_video import make_synthetic_video
+from mmavs.data_tools.synthetic_video import make_synthetic_video
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -1,5 +1,5 @@
 from conftest import load_tool
-from mmavs.apis.video_io import probe_video
+from mmavs.media import probe_video
 
 
 def test_cli_writes_the_video_it_describes(tmp_path, capsys):

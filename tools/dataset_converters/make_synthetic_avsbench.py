@@ -6,11 +6,11 @@ Example::
         data/synthetic_avsbench --seed 0 --size 64 --clips 64 16 16
 
 The same code is importable as
-``mmavs.datasets.synthetic_avsbench.make_synthetic_avsbench``.
+``mmavs.data_tools.synthetic_avsbench.make_synthetic_avsbench``.
 """
 import argparse
 
-from mmavs.datasets.synthetic_avsbench import make_synthetic_avsbench
+from mmavs.data_tools.synthetic_avsbench import make_synthetic_avsbench
 
 
 def parse_args():

@@ -7,11 +7,11 @@ Example::
 
 ``--clips TRAIN VAL TEST`` is given for v1s and v1m; v2 gets twice as many.
 The same code is importable as
-``mmavs.datasets.synthetic_avss.make_synthetic_avss``.
+``mmavs.data_tools.synthetic_avss.make_synthetic_avss``.
 """
 import argparse
 
-from mmavs.datasets.synthetic_avss import make_synthetic_avss
+from mmavs.data_tools.synthetic_avss import make_synthetic_avss
 
 
 def parse_args(argv=None):

@@ -19,9 +19,9 @@ Reads the CSVs under the root (``Single-source/s4_meta_data.csv``,
 and writes, at exactly the paths the AVSBench datasets read: one 224x224 PNG
 per second (``visual_frames``), the VGGish log-mel ``(5, 1, 96, 64)`` as
 ``audio_log_mel/....npy`` (read in preference to a ``.pkl``) and the 16 kHz
-WAV (``audio_wav``). See ``mmavs/datasets/avsbench_prepare.py`` for how the
-reference extracted them. Ground-truth masks are annotations: they come only
-from the AVSBench release.
+WAV (``audio_wav``). See ``mmavs/data_tools/avsbench_prepare.py`` and
+``mmavs/media/`` for how the reference extracted them. Ground-truth masks
+are annotations: they come only from the AVSBench release.
 
 Clips whose outputs exist are skipped unless ``--overwrite``. The exit status
 is 1 when any clip failed (a missing or undecodable video).
@@ -32,10 +32,11 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from mmavs.data_tools.avsbench_prepare import convert_video
 from mmavs.datasets import AVSBenchMS3Dataset, AVSBenchS4Dataset
 from mmavs.datasets.avsbench import (SPLITS, DatasetLayoutError,
                                      read_split_rows)
-from mmavs.datasets.avsbench_prepare import AUDIO_MODES, convert_video
+from mmavs.media import AUDIO_MODES
 
 SUBSETS = {'s4': AVSBenchS4Dataset, 'ms3': AVSBenchMS3Dataset}
 VIDEO_EXTENSIONS = ('.mp4', '.mkv', '.webm', '.avi', '.mov')
@@ -118,11 +119,9 @@ def clip_jobs(args: argparse.Namespace, dataset, rows: List[List[str]],
     for row in rows:
         info = dataset.parse_row(row)
         stem = osp.splitext(info['audio_path'])[0]
-        wav = stem.replace(osp.join(dataset.subset_root, 'audio_log_mel'),
-                           osp.join(dataset.subset_root, 'audio_wav'), 1)
         job = dict(
             frame_paths=info['frame_paths'], log_mel_path=stem + '.npy',
-            wav_path=None if args.no_wav else wav + '.wav',
+            wav_path=None if args.no_wav else info['wav_path'],
             audio_mode=args.audio_mode,
             start=float(row[1]) if args.untrimmed and subset == 's4'
             else 0.0)

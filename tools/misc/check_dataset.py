@@ -11,7 +11,7 @@ dataloaders are checked (their ``data_root``, subset, split and
 ``num_frames``); given a directory, it is checked as an AVSS root when it
 holds ``metadata.csv`` (subsets ``v1s v1m v2``), else as an AVSBench-Object
 root (``s4 ms3``). Prints a per-split table and the problems and warnings
-found (see ``mmavs/datasets/avsbench_check.py`` and ``avss_check.py``).
+found (see ``mmavs/data_tools/avsbench_check.py`` and ``avss_check.py``).
 ``--num-frames`` and ``--frame-size`` apply to AVSBench-Object only (AVSS
 clips have 5 or 10 frames by subset, at their original resolution).
 
@@ -26,11 +26,11 @@ from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import mmavs  # noqa: F401  (registers the datasets)
+from mmavs.data_tools.avsbench_check import (SUBSETS, CheckReport,
+                                             check_avsbench, format_report)
+from mmavs.data_tools.avss_check import check_avss
 from mmavs.datasets.avsbench import SPLITS
-from mmavs.datasets.avsbench_check import (SUBSETS, CheckReport,
-                                           check_avsbench, format_report)
 from mmavs.datasets.avss import METADATA_FILE, SUBSET_FRAMES, AVSSDataset
-from mmavs.datasets.avss_check import check_avss
 
 AVSS_SUBSETS = tuple(SUBSET_FRAMES)
 

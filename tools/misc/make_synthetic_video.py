@@ -7,12 +7,12 @@ Usage::
         [--seed 0]
 
 Moving objects of the synthetic AVSBench-style classes; one or two of them
-sound each second (see :mod:`mmavs.datasets.synthetic_video`).
+sound each second (see :mod:`mmavs.data_tools.synthetic_video`).
 """
 import argparse
 from typing import List, Optional
 
-from mmavs.datasets.synthetic_video import make_synthetic_video
+from mmavs.data_tools.synthetic_video import make_synthetic_video
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

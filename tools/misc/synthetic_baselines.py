@@ -26,14 +26,15 @@ from mmengine.structures import PixelData
 from torch.utils.data import DataLoader
 
 import mmavs  # noqa: F401  (registers the components)
+from mmavs.data_tools.synthetic_avsbench import (META_FILE,
+                                                 load_synthetic_meta,
+                                                 make_synthetic_avsbench,
+                                                 render_clip)
+from mmavs.data_tools.synthetic_avss import META_FILE as AVSS_META_FILE
+from mmavs.data_tools.synthetic_avss import (load_synthetic_avss_meta,
+                                             make_synthetic_avss,
+                                             render_avss_clip)
 from mmavs.datasets import avs_collate
-from mmavs.datasets.synthetic_avsbench import (META_FILE, load_synthetic_meta,
-                                               make_synthetic_avsbench,
-                                               render_clip)
-from mmavs.datasets.synthetic_avss import META_FILE as AVSS_META_FILE
-from mmavs.datasets.synthetic_avss import (load_synthetic_avss_meta,
-                                           make_synthetic_avss,
-                                           render_avss_clip)
 from mmseg.registry import DATASETS
 
 PIPELINE = [

@@ -1,3 +1,4 @@
+from .audio import LoadAudioWaveform, WaveformToLogMel
 from .avss_loading import (LoadAVSSAudio, LoadAVSSColorMask,
                            LoadAVSSWaveform)
 from .avss_resize import AVSSRandomScaleCrop, AVSSResize224
@@ -10,5 +11,5 @@ __all__ = [
     'PackAVSInputs', 'ClipFileError', 'LoadAVSAudio', 'LoadAVSFrames',
     'LoadAVSMasks', 'ResizeAVSClip', 'load_log_mel', 'LoadAVSSAudio',
     'LoadAVSSColorMask', 'LoadAVSSWaveform', 'AVSSRandomScaleCrop',
-    'AVSSResize224'
+    'AVSSResize224', 'LoadAudioWaveform', 'WaveformToLogMel'
 ]

@@ -18,8 +18,8 @@ from PIL import Image, UnidentifiedImageError
 from scipy.io import wavfile
 
 from mmavs.datasets.avss import CLIP_FRAMES, NUM_CLASSES, ColorToIndex
-from mmavs.datasets.vggish_logmel import (EXAMPLE_SHAPE, SAMPLE_RATE,
-                                          to_mono_16k, waveform_to_examples)
+from mmavs.media import (EXAMPLE_SHAPE, SAMPLE_RATE, to_mono_16k,
+                         waveform_to_examples)
 
 from .loading import ClipFileError, read_image
 

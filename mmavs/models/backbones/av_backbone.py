@@ -7,7 +7,7 @@ import torch
 from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmavs.structures import ClipLayout
 
@@ -47,7 +47,8 @@ class AudioVisualBackbone(BaseModule):
 
         forward(frames (N, 3, H, W), audio (N, 1, 96, 64), layout)
           ├─ visual(frames)             → L maps (N, C_l, H_l, W_l)
-          └─ audio(audio)               → (N, 128)
+          └─ audio(audio_frontend(audio) if audio_frontend else audio)
+               → (N, 128)
                └─ audio_norm (optional, trainable) → (N, 128)
                   × frame_valid (padding frames: zero feature)
 
@@ -69,7 +70,14 @@ class AudioVisualBackbone(BaseModule):
             configs) gives embeddings that share one large common component
             (mean cosine similarity 0.94), and standardising them lets the
             fusion modules tell the sounds apart from the first iterations.
-        audio_channels: Width of the audio feature (VGGish: 128).
+        audio_channels: Width of the audio feature (VGGish: 128,
+            ``AudioResNet`` depth 18: 512, or its ``out_channels``).
+        audio_frontend: Optional config of a front end in ``MODELS`` run on
+            the per-frame audio before the encoder, e.g.
+            ``dict(type='SpectrogramFrontEnd')`` with
+            ``audio=dict(type='AudioResNet')`` for waveforms ``(N, A, S)``
+            from ``LoadAudioWaveform``. None (default): the audio input is
+            already what the encoder reads (precomputed VGGish log-mel).
         init_cfg: Initialisation config of the wrapper itself.
     """
 
@@ -79,6 +87,7 @@ class AudioVisualBackbone(BaseModule):
                  cache_audio: bool = False,
                  audio_norm: Optional[dict] = None,
                  audio_channels: int = VGGISH_EMBED_DIMS,
+                 audio_frontend: Optional[dict] = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg)
         check_pretrained_files(visual, 'model.backbone.visual')
@@ -88,9 +97,14 @@ class AudioVisualBackbone(BaseModule):
         # A file of the wrong layout fails here, not at init_weights.
         check_pretrained_layout(self.visual, visual, 'model.backbone.visual')
         check_pretrained_layout(self.audio, audio, 'model.backbone.audio')
+        self.audio_frontend = MODELS.build(audio_frontend) \
+            if audio_frontend else None
+        audio_parts = nn.ModuleList([self.audio, self.audio_frontend]) \
+            if self.audio_frontend is not None else self.audio
         if cache_audio and any(p.requires_grad
-                               for p in self.audio.parameters()):
-            raise ValueError('cache_audio needs a frozen audio encoder')
+                               for p in audio_parts.parameters()):
+            raise ValueError('cache_audio needs a frozen audio encoder '
+                             '(and a front end without trainable weights)')
         self._visual_type = visual.get('type')
         self.cache_audio = cache_audio
         self._audio_cache: Dict[bytes, Tensor] = {}
@@ -127,10 +141,18 @@ class AudioVisualBackbone(BaseModule):
         return as_feature_maps(self.visual(frames),
                                self._visual_type), audio_feat
 
+    def embed_audio(self, examples: Tensor) -> Tensor:
+        """Per-frame audio ``(N, ...)`` → front end (if any) → encoder →
+        ``(N, D_a)``."""
+        if self.audio_frontend is not None:
+            examples = self.audio_frontend(examples)
+        return self.audio(examples)
+
     def encode_audio(self, examples: Tensor) -> Tensor:
-        """``(N, 1, 96, 64)`` log-mel → ``(N, D_a)``, through the cache."""
+        """Per-frame audio ``(N, ...)`` (e.g. ``(N, 1, 96, 64)`` log-mel)
+        → ``(N, D_a)``, through the cache."""
         if not self.cache_audio:
-            return self.audio(examples)
+            return self.embed_audio(examples)
         keys = [hashlib.sha1(x.detach().cpu().numpy().tobytes()).digest()
                 for x in examples]
         missing: Dict[bytes, int] = {}
@@ -139,6 +161,6 @@ class AudioVisualBackbone(BaseModule):
                 missing.setdefault(key, i)
         if missing:
             with torch.no_grad():
-                feats = self.audio(examples[list(missing.values())])
+                feats = self.embed_audio(examples[list(missing.values())])
             self._audio_cache.update(zip(missing, feats.detach()))
         return torch.stack([self._audio_cache[k] for k in keys])

@@ -20,6 +20,7 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
+from ..utils.freezable import FreezableMixin
 from ..utils.weight_init import PretrainedVGGishInit
 
 # Channel widths of the convolutions; 'M' marks a 2x2 max-pool.
@@ -120,13 +121,14 @@ def _strict_init_cfg(init_cfg):
 
 
 @MODELS.register_module()
-class VGGish(BaseModule):
+class VGGish(FreezableMixin, BaseModule):
     """VGGish embedding network (no PCA), frozen by default.
 
     Args:
         frozen: If True, parameters get ``requires_grad=False``, the module
             stays in eval mode whatever ``train()`` is asked, and ``forward``
-            runs without building a graph.
+            runs without building a graph (:class:`FreezableMixin`, the same
+            option on every audio encoder).
         init_cfg: mmengine init config. ``dict(type='PretrainedVGGish',
             checkpoint=PATH)`` (optionally with ``prefix``) loads the
             torchvggish file strictly, through the registered loader the
@@ -141,13 +143,7 @@ class VGGish(BaseModule):
         self.features = _make_features(VGGISH_CONV_CFG)
         c, h, w = VGGISH_FEATURE_SHAPE
         self.embeddings = _make_embeddings(c * h * w)
-        if frozen:
-            self.requires_grad_(False)
-            self.train(False)
-
-    def train(self, mode: bool = True) -> 'VGGish':
-        """Set training mode; a frozen VGGish always stays in eval mode."""
-        return super().train(mode and not self.frozen)
+        self.apply_frozen()
 
     @staticmethod
     def _check_input(x: Tensor) -> None:

@@ -74,3 +74,42 @@ def test_audio_norm_standardises_the_cached_features_and_trains():
     assert backbone.audio_norm.weight.grad is not None
     assert all(p.grad is None for p in backbone.audio.parameters())
     assert 'audio_norm.running_mean' in backbone.state_dict()
+
+
+def test_audio_frontend_and_resnet_encoder_on_waveforms():
+    backbone = build(
+        audio_frontend=dict(type='SpectrogramFrontEnd', num_frames=96),
+        audio=dict(type='AudioResNet', in_channels=2, base_channels=8),
+        audio_channels=64, audio_norm=dict(type='BN1d'))
+    backbone.train()
+    waves = torch.randn(4, 2, 16000) * 0.1  # (N, A, S), stereo
+    _, feat = backbone(torch.randn(4, 3, 64, 64), waves)
+    assert feat.shape == (4, 64)
+    feat.sum().backward()
+    assert backbone.audio.conv1.weight.grad is not None
+    assert backbone.state_dict().keys() == build(
+        audio=dict(type='AudioResNet', in_channels=2, base_channels=8),
+        audio_channels=64, audio_norm=dict(type='BN1d')).state_dict().keys()
+
+
+def test_vggish_frontend_on_waveforms_equals_precomputed_log_mel():
+    plain = build()
+    with_frontend = build(audio_frontend=dict(type='VGGishLogMelFrontEnd'))
+    waves = torch.randn(2, 1, 16000) * 0.1
+    log_mel = with_frontend.audio_frontend(waves)
+    frames = torch.randn(2, 3, 64, 64)
+    _, expected = plain(frames, log_mel)
+    _, feat = with_frontend(frames, waves)
+    assert torch.allclose(feat, expected)
+
+
+def test_audio_cache_with_a_frontend():
+    backbone = build(audio_frontend=dict(type='VGGishLogMelFrontEnd'),
+                     cache_audio=True)
+    waves = torch.randn(3, 1, 16000) * 0.1
+    assert torch.allclose(backbone.encode_audio(waves),
+                          backbone.embed_audio(waves))
+    with pytest.raises(ValueError, match='frozen audio encoder'):
+        build(audio_frontend=dict(type='SpectrogramFrontEnd'),
+              audio=dict(type='AudioResNet', base_channels=8),
+              cache_audio=True)

@@ -2,12 +2,11 @@
 import numpy as np
 import pytest
 
-from mmavs.apis.video_io import (MIN_AUDIO_SECONDS, VideoReadError,
-                                 VideoWriter, count_intervals,
-                                 count_video_frames, iter_sampled_frames,
-                                 probe_video, read_audio)
-from mmavs.datasets.synthetic_avsbench import CLASS_BY_NAME, render_frame
-from mmavs.datasets.synthetic_video import make_synthetic_video
+from mmavs.data_tools.synthetic_avsbench import CLASS_BY_NAME, render_frame
+from mmavs.data_tools.synthetic_video import make_synthetic_video
+from mmavs.media import (MIN_AUDIO_SECONDS, MediaError, VideoWriter,
+                         count_intervals, count_video_frames,
+                         iter_sampled_frames, probe_video, read_audio)
 
 
 @pytest.fixture(scope='module')
@@ -88,10 +87,10 @@ def test_clear_errors(tmp_path):
              (str(garbage), 'cannot read video'),
              (str(tmp_path / 'missing.mp4'), 'video file not found')]
     for path, message in cases:
-        with pytest.raises(VideoReadError, match=message) as err:
+        with pytest.raises(MediaError, match=message) as err:
             probe_video(path)
         assert path in str(err.value)
-    with pytest.raises(VideoReadError, match='shorter than one second'):
+    with pytest.raises(MediaError, match='shorter than one second'):
         read_audio(short)
     assert MIN_AUDIO_SECONDS == pytest.approx(0.975)
 

@@ -16,22 +16,23 @@ clip ``metadata.csv`` lists, and reads every file the pipeline would read:
   that differ from the published ones, no ``label2idx.json`` (the default
   names are used), a clip listed twice.
 
-The report is the one of :mod:`mmavs.datasets.avsbench_check`.
+The report is the one of :mod:`mmavs.data_tools.avsbench_check`.
 """
 import os.path as osp
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable, List
 
-from .avsbench import SPLITS, DatasetLayoutError
+from mmavs.datasets.avsbench import SPLITS, DatasetLayoutError
+from mmavs.datasets.avss import (CLIP_FRAMES, LABEL_FILE, METADATA_FILE,
+                                 SUBSET_FRAMES, ColorToIndex, clip_files,
+                                 frame_flags, read_class_names, read_metadata)
+from mmavs.datasets.transforms.avss_loading import (check_mask_size,
+                                                    count_examples,
+                                                    read_avss_mask, read_wav)
+from mmavs.datasets.transforms.loading import LoadAVSFrames
 from .avsbench_check import (PROBLEM, WARNING, CheckReport, Finding,
                              SplitSummary)
-from .avss import (CLIP_FRAMES, LABEL_FILE, METADATA_FILE, SUBSET_FRAMES,
-                   ColorToIndex, clip_files, frame_flags, read_class_names,
-                   read_metadata)
-from .transforms.avss_loading import (check_mask_size, count_examples,
-                                      read_avss_mask, read_wav)
-from .transforms.loading import LoadAVSFrames
 
 
 def _kind(error: Exception, default: str) -> str:

@@ -1,7 +1,7 @@
 import numpy as np
 
-from mmavs.datasets.synthetic_video import (describe_video, sounding_mask,
-                                            video_audio)
+from mmavs.data_tools.synthetic_video import (describe_video,
+                                              sounding_mask, video_audio)
 
 
 def test_description_moves_smoothly_and_is_seeded():

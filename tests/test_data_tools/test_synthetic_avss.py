@@ -11,10 +11,10 @@ from PIL import Image
 from scipy.io import wavfile
 
 from conftest import load_tool
+from mmavs.data_tools.synthetic_avss import (SYNTHETIC_CLASS_INDEX,
+                                             load_synthetic_avss_meta,
+                                             make_synthetic_avss)
 from mmavs.datasets.avss import ColorToIndex, read_class_names
-from mmavs.datasets.synthetic_avss import (SYNTHETIC_CLASS_INDEX,
-                                           load_synthetic_avss_meta,
-                                           make_synthetic_avss)
 from mmseg.registry import DATASETS
 
 

@@ -10,10 +10,11 @@ import pytest
 
 pytest.importorskip('av')
 
-from mmavs.datasets.avsbench_prepare import (  # noqa: E402
-    REFERENCE_CLIP, clip_log_mel, convert_video, read_reference_audio,
-    read_reference_frames, reference_frame_index)
-from mmavs.datasets.vggish_logmel import hertz_to_mel  # noqa: E402
+from mmavs.data_tools.avsbench_prepare import (  # noqa: E402
+    clip_log_mel, convert_video)
+from mmavs.media import (REFERENCE_CLIP, read_reference_audio,  # noqa: E402
+                         read_reference_frames, reference_frame_index)
+from mmavs.media.vggish_logmel import hertz_to_mel  # noqa: E402
 from video_fixtures import (HEIGHT, WIDTH, make_video, red_centroid,  # noqa
                             square_centre)
 
@@ -85,8 +86,8 @@ def test_log_mel_of_a_tone(videos, mode):
 
 
 def test_reference_audio_picks_nearest_44k_samples(videos):
-    from mmavs.datasets.avsbench_prepare import _decode_audio
-    full = _decode_audio(videos['long'], 44100, 'stereo')
+    from mmavs.media import decode_audio
+    full = decode_audio(videos['long'], 44100, 'stereo')
     wave = read_reference_audio(videos['long'], 'reference')
     assert wave.shape[1] == 2  # moviepy reads stereo
     for k in (0, 1, 2, 1000, 77777):

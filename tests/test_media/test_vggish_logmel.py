@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from mmavs.datasets import vggish_logmel as vl
+from mmavs.media import vggish_logmel as vl
 
 SR = 16000
 WIN = 400

@@ -4,8 +4,8 @@ import os
 import numpy as np
 from PIL import Image
 
-from mmavs.datasets.avsbench_check import (PROBLEM, WARNING, check_avsbench,
-                                           format_report)
+from mmavs.data_tools.avsbench_check import (PROBLEM, WARNING,
+                                             check_avsbench, format_report)
 
 S4 = os.path.join('Single-source', 's4_data')
 MS3 = os.path.join('Multi-sources', 'ms3_data')

@@ -5,7 +5,7 @@
 (``avss.md`` §1): ``metadata.csv``, ``label2idx.json`` (71 names),
 ``<label>/<uid>/frames/{t}.jpg`` (JPEG), ``labels_rgb/{t}.png`` (Pascal-VOC
 colour masks) and ``audio.wav``. The scenes, sounds and schedules are those of
-the synthetic AVSBench generator (:mod:`mmavs.datasets.synthetic_avsbench`):
+the synthetic AVSBench generator (:mod:`mmavs.data_tools.synthetic_avsbench`):
 each of its 8 shape classes is one AVSS class (``SYNTHETIC_CLASS_INDEX``), so
 masks carry class identities:
 
@@ -30,11 +30,11 @@ import numpy as np
 from PIL import Image
 from scipy.io import wavfile
 
-from .avss import DEFAULT_CLASSES, LABEL_FILE, METADATA_FILE, SUBSET_FRAMES
-from .avss import avss_palette
+from mmavs.datasets.avss import (DEFAULT_CLASSES, LABEL_FILE, METADATA_FILE,
+                                 SUBSET_FRAMES, avss_palette)
+from mmavs.media import SAMPLE_RATE
 from .synthetic_avsbench import (CLASSES, describe_clip, render_audio,
                                  render_frame)
-from .vggish_logmel import SAMPLE_RATE
 
 META_FILE = 'synthetic_avss_meta.json'
 # AVSS index of each synthetic class, spread over the palette so that the

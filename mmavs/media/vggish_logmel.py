@@ -7,10 +7,12 @@ matrix of 64 bands between 125 and 7500 Hz whose DC row is zero;
 ``log(mel + 0.01)``; non-overlapping 96-frame (0.96 s) examples. AVSBench then
 pads a clip to its length in seconds by repeating the last example.
 """
-from math import gcd
 from typing import Optional
 
 import numpy as np
+
+from .errors import MediaError
+from .waveform import resample, to_float
 
 SAMPLE_RATE = 16000
 WINDOW_SECONDS = 0.025
@@ -21,6 +23,10 @@ MEL_MAX_HZ = 7500.0
 LOG_OFFSET = 0.01
 EXAMPLE_FRAMES = 96
 EXAMPLE_SHAPE = (1, EXAMPLE_FRAMES, NUM_MEL_BINS)
+# Samples one example reads at 16 kHz: a 25 ms window and 95 hops.
+EXAMPLE_SAMPLES = int(round(SAMPLE_RATE * WINDOW_SECONDS)) + \
+    (EXAMPLE_FRAMES - 1) * int(round(SAMPLE_RATE * HOP_SECONDS))
+MIN_AUDIO_SECONDS = EXAMPLE_SAMPLES / SAMPLE_RATE  # 0.975 s
 
 
 def frame_signal(data: np.ndarray, window: int, hop: int) -> np.ndarray:
@@ -87,20 +93,13 @@ def to_mono_16k(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
             PCM is scaled to [-1, 1].
         sample_rate: Sample rate of ``waveform`` in Hz.
     """
-    data = np.asarray(waveform)
-    if np.issubdtype(data.dtype, np.integer):
-        data = data / float(np.iinfo(data.dtype).max + 1)
-    data = data.astype(np.float64)
+    data = to_float(waveform)
     if data.ndim == 2:
         data = data.mean(axis=1)
     elif data.ndim != 1:
         raise ValueError('waveform must be (num_samples,) or '
                          f'(num_samples, num_channels), got {data.shape}')
-    if sample_rate != SAMPLE_RATE:
-        from scipy.signal import resample_poly
-        divisor = gcd(int(sample_rate), SAMPLE_RATE)
-        data = resample_poly(data, SAMPLE_RATE // divisor,
-                             int(sample_rate) // divisor)
+    return resample(data, sample_rate, SAMPLE_RATE)
     return data
 
 
@@ -118,17 +117,15 @@ def waveform_to_examples(waveform: np.ndarray,
             AVSBench convention).
 
     Raises:
-        ValueError: The audio is shorter than one example (0.96 s).
+        MediaError: The audio is shorter than one example (0.975 s).
     """
     samples = to_mono_16k(waveform, sample_rate)
     log_mel = log_mel_spectrogram(samples)
     examples = frame_signal(log_mel, EXAMPLE_FRAMES, EXAMPLE_FRAMES)
     if len(examples) == 0:
-        needed = int(round(SAMPLE_RATE * WINDOW_SECONDS)) + \
-            (EXAMPLE_FRAMES - 1) * int(round(SAMPLE_RATE * HOP_SECONDS))
-        raise ValueError(
-            f'audio of {len(samples) / SAMPLE_RATE:.3f} s is too short: one '
-            f'VGGish example (96 frames) needs {needed / SAMPLE_RATE:.3f} s')
+        raise MediaError(
+            None, f'audio of {len(samples) / SAMPLE_RATE:.3f} s is too short: '
+            f'one VGGish example (96 frames) needs {MIN_AUDIO_SECONDS:.3f} s')
     if num_seconds is not None:
         examples = examples[:num_seconds]
         if len(examples) < num_seconds:

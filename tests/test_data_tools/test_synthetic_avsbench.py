@@ -4,12 +4,12 @@ import os.path as osp
 import numpy as np
 import torch
 
-from mmavs.datasets.synthetic_avsbench import (CLASS_BY_NAME,
-                                               load_synthetic_meta,
-                                               make_synthetic_avsbench,
-                                               render_clip)
-from mmavs.datasets.vggish_logmel import hertz_to_mel
+from mmavs.data_tools.synthetic_avsbench import (CLASS_BY_NAME,
+                                                 load_synthetic_meta,
+                                                 make_synthetic_avsbench,
+                                                 render_clip)
 from mmavs.evaluation import frame_statistics, protocol_a
+from mmavs.media.vggish_logmel import hertz_to_mel
 
 
 def list_tree(root):

@@ -1,7 +1,7 @@
 """A synthetic video with sound: the synthetic AVSBench scenes, in motion.
 
 The objects, textures, sounds and sounding schedule are those of
-:mod:`mmavs.datasets.synthetic_avsbench` (an MS3-style clip: one or two of 3-4
+:mod:`mmavs.data_tools.synthetic_avsbench` (an MS3-style clip: one or two of 3-4
 objects sound each second); here the objects move smoothly at the video's
 frame rate and the sound is written at any sample rate and channel count, in
 a real container (e.g. MP4 with H.264 and AAC), to exercise the video demo
@@ -103,7 +103,7 @@ def make_synthetic_video(path: str,
     """
     import av
 
-    from mmavs.apis.video_io import VideoWriter
+    from mmavs.media import VideoWriter
     clip = describe_video(seconds, fps, size, seed)
     writer = VideoWriter(path, fps, size=(size, size))
     if sample_rate is not None:

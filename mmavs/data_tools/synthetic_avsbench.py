@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 from scipy.io import wavfile
 
-from mmavs.datasets.vggish_logmel import SAMPLE_RATE, waveform_to_examples
+from mmavs.media import SAMPLE_RATE, waveform_to_examples
 
 META_FILE = 'synthetic_meta.json'
 
