@@ -1,0 +1,77 @@
+"""Every AVSS config (TPAVI, AVSegFormer, DiffusionAVS; PVTv2-b5 and R50)
+keeps its reference recipe and trains one iteration through tools/train.py
+on the miniature AVSS tree with shrunk backbones."""
+import glob
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+from mmengine.config import Config
+
+from conftest import avss_data_options, small_model_options
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+AVSS_CONFIGS = sorted(
+    glob.glob(osp.join(ROOT, 'configs', '*', '*_avss-224x224.py')))
+
+
+def test_six_avss_configs_exist():
+    assert [osp.basename(c) for c in AVSS_CONFIGS] == [
+        'avsegformer_pvtv2-b5_1xb4-30e_avss-224x224.py',
+        'avsegformer_r50_1xb4-30e_avss-224x224.py',
+        'diffavs_pvtv2-b5_1xb4-60e_avss-224x224.py',
+        'diffavs_r50_1xb4-60e_avss-224x224.py',
+        'tpavi_pvtv2-b5_1xb4-60e_avss-224x224.py',
+        'tpavi_r50_1xb4-60e_avss-224x224.py',
+    ]
+
+
+@pytest.mark.parametrize('config', AVSS_CONFIGS, ids=osp.basename)
+def test_recipe(config):
+    cfg = Config.fromfile(config)
+    name = osp.basename(config)
+    head = cfg.model.decode_head
+    assert head.num_classes == head.out_channels == 71
+    assert head.loss_decode == dict(type='CrossEntropyLoss',
+                                    use_sigmoid=False, avg_non_ignore=True,
+                                    loss_weight=1.0)
+    assert cfg.train_dataloader.batch_size == 4
+    assert cfg.train_dataloader.dataset.type == 'AVSSDataset'
+    assert cfg.train_dataloader.dataset.sample_frames == 'all'
+    assert cfg.val_evaluator.type == 'AVSSMetric'
+    assert not cfg.get('custom_hooks')  # no backbone freezing
+    if name.startswith('avsegformer'):
+        assert cfg.optim_wrapper.optimizer == dict(type='AdamW', lr=2e-5,
+                                                   weight_decay=0.01)
+        assert cfg.train_cfg.max_epochs == 30
+        assert head.mix_loss.foreground == 'nonzero'
+        assert head.mix_loss.loss_weight == 0.1
+        return
+    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-4,
+                                               weight_decay=0.0)
+    assert cfg.train_cfg.max_epochs == 60
+    if name.startswith('tpavi'):
+        assert cfg.model.neck.align_bias is False
+        assert cfg.model.auxiliary_loss == dict(
+            type='AVMatchingLoss', loss_weight=0.5, mode='semantic')
+    else:
+        assert cfg.model.neck.fusion.align_bias is False
+        assert cfg.model.neck.mask_classes == 71
+
+
+@pytest.mark.parametrize('config', AVSS_CONFIGS, ids=osp.basename)
+def test_one_training_iteration(config, avss_root, tmp_path):
+    options = avss_data_options(avss_root) + small_model_options(config) + [
+        'train_cfg.max_epochs=1', 'train_cfg.val_begin=1',
+        'default_hooks.logger.interval=1'
+    ]
+    result = subprocess.run(
+        [sys.executable, 'tools/train.py', config, '--work-dir',
+         str(tmp_path), '--cfg-options', *options],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-3000:]
+    assert 'Epoch(train) [1][1/1]' in log or 'Epoch(train)  [1][1/1]' in log
+    assert 'mIoU' in log and 'mIoU_protoB' in log
+    assert glob.glob(str(tmp_path / 'best_mIoU_epoch_1.pth'))
