@@ -75,3 +75,26 @@ def test_one_training_iteration(config, avss_root, tmp_path):
     assert 'Epoch(train) [1][1/1]' in log or 'Epoch(train)  [1][1/1]' in log
     assert 'mIoU' in log and 'mIoU_protoB' in log
     assert glob.glob(str(tmp_path / 'best_mIoU_epoch_1.pth'))
+
+
+@pytest.mark.parametrize('config', [
+    'tpavi/tpavi_r18-w32_1xb4-13e_synthetic-avss-64x64.py',
+    'diffavs/diffavs_r18-w32_1xb4-13e_synthetic-avss-64x64.py'
+])
+def test_semantic_main_job_configs_build(config):
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
+    for loader in ('train', 'val', 'test'):
+        dataset = cfg[f'{loader}_dataloader'].dataset
+        assert dataset.type == 'SyntheticAVSSDataset'
+        assert dataset.split == loader
+        assert dataset.synthetic.clips.v2.train == 256
+    assert cfg.test_evaluator.type == 'AVSSMetric'
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    assert model.decode_head.conv_seg.out_channels == 71
+    tpavi = getattr(model.neck, 'fusion', model.neck)
+    assert tpavi.tpavi['0'].align_channel.bias is None
+    if 'diffavs' in config:
+        assert model.neck.mask_classes == 71
