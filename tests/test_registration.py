@@ -40,6 +40,10 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
                      'AVSegFormerHead', 'AVMatchingLoss', 'ContrastiveLoss',
                      'BinaryDiceLoss'):
             assert MODELS.get(name) is not None, name
+        from mmseg.registry import WEIGHT_INITIALIZERS
+        for name in ('StrictPretrained', 'PretrainedPVTv2',
+                     'PretrainedVGGish'):
+            assert WEIGHT_INITIALIZERS.get(name) is not None, name
         for name in ('FreezeModuleHook', 'UncertaintyVisualizationHook'):
             assert HOOKS.get(name) is not None, name
         assert FUNCTIONS.get('avs_collate') is not None
