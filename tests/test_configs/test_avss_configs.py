@@ -98,3 +98,27 @@ def test_semantic_main_job_configs_build(config):
     assert tpavi.tpavi['0'].align_channel.bias is None
     if 'diffavs' in config:
         assert model.neck.mask_classes == 71
+
+
+def test_dataset_protocols():
+    """The 224 protocol (train crop / test resize) and the original-
+    resolution one (one annotated frame, scale + 512 crop; full frames,
+    batch 1) of avss.md §4."""
+    base = osp.join(ROOT, 'configs', '_base_', 'datasets')
+    cfg = Config.fromfile(osp.join(base, 'avss_224x224.py'))
+    resize = [t for t in cfg.train_dataloader.dataset.pipeline
+              if t.type == 'AVSSResize224']
+    assert resize == [dict(type='AVSSResize224', mode='train')]
+    assert dict(type='AVSSResize224', mode='test') in \
+        cfg.test_dataloader.dataset.pipeline
+    cfg = Config.fromfile(osp.join(base, 'avss_original-res.py'))
+    train = cfg.train_dataloader.dataset
+    assert train.sample_frames == 'one_annotated'
+    crop, = [t for t in train.pipeline if t.type == 'AVSSRandomScaleCrop']
+    assert crop.crop_size == (512, 512) and crop.scales == (0.5, 0.75, 1.0)
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        assert loader.batch_size == 1
+        assert [t.type for t in loader.dataset.pipeline] == [
+            'LoadAVSFrames', 'LoadAVSSColorMask', 'LoadAVSSAudio',
+            'PackAVSInputs']
+    assert cfg.test_dataloader.dataset.split == 'test'
