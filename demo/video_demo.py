@@ -16,6 +16,10 @@ with the second of sound that starts with it (VGGish log-mel), runs the model
   sampled frame, so the video lasts as long as the source);
 - ``OUT_masks/frame_{i:05d}.png``: the binary masks (0 / 255).
 
+A multi-class model (an AVSS config, 71 classes) colours each class with the
+AVSS palette and names the classes present in a legend; its mask PNGs are
+palette images of the class indices (the colours of ``labels_rgb``).
+
 The checkpoint must fit the config's model (any missing, unexpected or
 mismatched key stops the demo) unless ``--non-strict``. When the audio ends
 before the last frame's second, the demo says which frames hear the last
@@ -38,7 +42,7 @@ from PIL import Image
 from mmavs.apis import AudioShorterThanVideoWarning, AVSInferencer
 from mmavs.media import MediaError, VideoWriter, probe_video
 from mmavs.utils import CheckpointMismatchError
-from mmavs.visualization import draw_overlay
+from mmavs.visualization import draw_class_overlay, draw_overlay
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -109,6 +113,24 @@ def mask_dir_of(out: str) -> str:
     return osp.splitext(out)[0] + '_masks'
 
 
+def draw_frame(pred, meta: dict, semantic: bool, alpha: float):
+    """The overlay of one frame: the tinted mask, or for a multi-class
+    model every class in its palette colour with a legend."""
+    if semantic:
+        return draw_class_overlay(pred.image, pred.mask, meta['palette'],
+                                  meta['classes'], alpha=alpha)
+    return draw_overlay(pred.image, pred.mask, alpha=alpha)
+
+
+def mask_image(mask, meta: dict, semantic: bool) -> Image.Image:
+    """A binary mask as 0 / 255, a class map as a palette PNG."""
+    if not semantic:
+        return Image.fromarray(mask * 255)
+    image = Image.fromarray(mask.astype('uint8'), mode='P')
+    image.putpalette([c for color in meta['palette'] for c in color])
+    return image
+
+
 def run(args: argparse.Namespace) -> int:
     """Segment the video and write the outputs; return the frame count."""
     try:
@@ -135,12 +157,13 @@ def run(args: argparse.Namespace) -> int:
     os.makedirs(mask_dir, exist_ok=True)
     progress = ProgressBar(total)
     count = 0
+    meta = inferencer.model.dataset_meta
+    semantic = inferencer.model.decode_head.out_channels > 1
     try:
         with VideoWriter(args.out, args.fps) as writer:
             for pred in predictions:
-                writer.write(draw_overlay(pred.image, pred.mask,
-                                          alpha=args.alpha))
-                Image.fromarray(pred.mask * 255).save(
+                writer.write(draw_frame(pred, meta, semantic, args.alpha))
+                mask_image(pred.mask, meta, semantic).save(
                     osp.join(mask_dir, f'frame_{pred.index:05d}.png'))
                 progress.update()
                 count += 1

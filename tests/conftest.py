@@ -170,3 +170,21 @@ def tiny_tpavi(tmp_path_factory):
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, checkpoint)
     return dict(config=config, options=dict(TINY_TPAVI_OPTIONS),
                 checkpoint=checkpoint)
+
+
+def avss_data_options(root, size=64):
+    """Point every dataloader of an AVSS config at the miniature AVSS tree
+    (it has no val split: validate on test), with the 224 protocol's
+    resize shrunk to ``size``."""
+    options = []
+    for loader, split in (('train', 'train'), ('val', 'test'),
+                          ('test', 'test')):
+        prefix = f'{loader}_dataloader'
+        options += [
+            f'{prefix}.dataset.data_root={root}',
+            f'{prefix}.dataset.split={split}',
+            f'{prefix}.dataset.pipeline.2.size={size}',
+            f'{prefix}.batch_size=2', f'{prefix}.num_workers=0',
+            f'{prefix}.persistent_workers=False'
+        ]
+    return options

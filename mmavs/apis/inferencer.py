@@ -32,6 +32,7 @@ from mmseg.registry import MODELS, TRANSFORMS
 
 from mmavs.data_tools.synthetic_avsbench import make_synthetic_avsbench
 from mmavs.datasets.avsbench import AVSBenchDataset
+from mmavs.datasets.avss import AVSSDataset
 from mmavs.datasets.collate import avs_collate
 from mmavs.datasets.transforms.loading import read_frame
 from mmavs.media import (EXAMPLE_SHAPE, MIN_AUDIO_SECONDS, SAMPLE_RATE,
@@ -58,9 +59,12 @@ class FramePrediction:
         index: Position of the frame in the input.
         time: Seconds from the start (``index / fps`` for frame input).
         image: ``(H, W, 3)`` uint8 RGB frame as given or decoded.
-        prob: ``(H, W)`` float32 probability that a pixel sounds.
+        prob: ``(H, W)`` float32 probability that a pixel sounds (a
+            multi-class model, e.g. AVSS: the probability of the predicted
+            class).
         mask: ``(H, W)`` uint8, 1 where ``prob`` exceeds the model's
-            threshold (``pred_sem_seg``).
+            threshold (``pred_sem_seg``); for a multi-class model, the
+            predicted class of each pixel (0 = background).
         uncertainty: ``(H, W)`` float32 spread of the samples' probabilities
             when the model samples several latents (DiffusionAVS with
             ``num_samples > 1``), else None.
@@ -71,6 +75,16 @@ class FramePrediction:
     prob: np.ndarray
     mask: np.ndarray
     uncertainty: Optional[np.ndarray] = None
+
+
+def frame_probability(seg_logits: torch.Tensor) -> np.ndarray:
+    """``(H, W)`` float32 from a sample's ``seg_logits``: the foreground
+    probability of a binary model (mmseg stores it after the sigmoid), the
+    softmax probability of the predicted class of a multi-class one."""
+    seg_logits = seg_logits.float().cpu()
+    if seg_logits.shape[0] == 1:
+        return seg_logits[0].numpy()
+    return seg_logits.softmax(0).max(0).values.numpy()
 
 
 def _test_dataset_cfg(cfg: Config) -> dict:
@@ -193,7 +207,11 @@ def init_avs_model(cfg: Config,
     if device == 'cpu':
         model = revert_sync_batchnorm(model)  # SyncBN cannot run on CPU
     model.cfg = cfg
-    model.dataset_meta = dict(AVSBenchDataset.METAINFO)
+    # Class names and palette for the overlays: AVSS's 71 classes for a
+    # multi-class model.
+    semantic = getattr(model.decode_head, 'out_channels', 1) > 1
+    model.dataset_meta = dict(
+        AVSSDataset.METAINFO if semantic else AVSBenchDataset.METAINFO)
     return model.to(device).eval()
 
 
@@ -428,7 +446,7 @@ class AVSInferencer:
                     index=index,
                     time=float(time),
                     image=image,
-                    prob=sample.seg_logits.data[0].float().cpu().numpy(),
+                    prob=frame_probability(sample.seg_logits.data),
                     mask=sample.pred_sem_seg.data[0].cpu().numpy().astype(
                         np.uint8),
                     uncertainty=sample.uncertainty.data[0].float().cpu().numpy()

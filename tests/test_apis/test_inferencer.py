@@ -173,3 +173,16 @@ def test_same_masks_as_test_tool(tiny_tpavi, tmp_path):
                  .iterdir())
     assert vis == sorted(f'test_{osp.basename(f["img_path"])}_0.png'
                          for f in dumped)
+
+
+def test_frame_probability_of_binary_and_multi_class_models():
+    import torch
+
+    from mmavs.apis.inferencer import frame_probability
+    binary = torch.rand(1, 4, 5)  # mmseg stores the sigmoid already
+    np.testing.assert_array_equal(frame_probability(binary), binary[0])
+    logits = torch.randn(71, 4, 5)
+    prob = frame_probability(logits)
+    assert prob.shape == (4, 5) and prob.dtype == np.float32
+    np.testing.assert_allclose(prob, logits.softmax(0).max(0).values,
+                               rtol=1e-6)

@@ -15,8 +15,9 @@ from conftest import data_options, small_model_options
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # The mmpretrain-backbone configs (optional dependency) are tested in
-# tests/test_models/test_backbones/test_mmpretrain_backbones.py.
-MMPRETRAIN_BACKBONES = ('_convnext-', '_swin-')
+# tests/test_models/test_backbones/test_mmpretrain_backbones.py, the AVSS
+# configs in test_avss_configs.py.
+MMPRETRAIN_BACKBONES = ('_convnext-', '_swin-', '_avss-')
 TPAVI_CONFIGS = sorted(
     c for c in glob.glob(
         osp.join(ROOT, 'configs', 'tpavi', 'tpavi_*224x224.py'))

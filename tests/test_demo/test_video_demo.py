@@ -86,3 +86,23 @@ def test_demo_rejects_bad_options(tiny_tpavi, tmp_path):
         with pytest.raises(SystemExit, match=message):
             demo.main([video, config, checkpoint, '--out',
                        str(tmp_path / out)] + extra)
+
+
+def test_semantic_frames_use_the_avss_palette_and_legend():
+    from types import SimpleNamespace
+
+    from mmavs.datasets.avss import AVSSDataset
+    demo = load_demo()
+    meta = AVSSDataset.METAINFO
+    image = np.full((48, 96, 3), 90, np.uint8)
+    classes = np.zeros((48, 96), np.uint8)
+    classes[30:40, 60:80] = 17  # dog
+    pred = SimpleNamespace(image=image, mask=classes)
+    frame = demo.draw_frame(pred, meta, True, alpha=1.0)
+    assert frame[35, 70].tolist() == list(meta['palette'][17])
+    assert (frame[:14, :20] != 90).any()  # the legend box
+    png = demo.mask_image(classes, meta, True)
+    assert png.mode == 'P' and np.asarray(png)[35, 70] == 17
+    assert png.convert('RGB').getpixel((70, 35)) == tuple(meta['palette'][17])
+    binary = demo.mask_image((classes > 0).astype(np.uint8), meta, False)
+    assert np.asarray(binary).max() == 255

@@ -68,12 +68,31 @@ def test_ms3_config_takes_the_same_file(tool, converted, tmp_path):
     assert meta['config'].endswith('ms3-512x512.py')
 
 
-def test_avss_checkpoint_is_refused(tool, tmp_path, capsys):
+def test_avss_checkpoint_loads_strictly_into_the_avss_config(tool,
+                                                            tmp_path):
+    src = str(tmp_path / 'AVSegFormer_pvt2_avss_best.pth')
+    torch.save(listing_state('avsegformer_pvt_avss'), src)
+    dst = str(tmp_path / 'avss.pth')
+    assert tool.main([src, dst]) == 0
+    saved = safe_torch_load(dst)
+    assert saved['meta']['config'] == tool.AVSS_CONFIGS['pvtv2-b5']
+    model = tool.build_model_without_weights(
+        osp.join(ROOT, tool.AVSS_CONFIGS['pvtv2-b5']))
+    model.load_state_dict(saved['state_dict'], strict=True)
+    assert torch.equal(safe_torch_load(src)['head.fc.4.weight'],
+                       saved['state_dict']['decode_head.conv_seg.weight'])
+    assert model.decode_head.conv_seg.out_channels == 71
+
+
+def test_avss_checkpoint_with_an_s4_config_is_refused(tool, tmp_path, capsys):
     src = tmp_path / 'avss.pth'
     torch.save(listing_state('avsegformer_pvt_avss'), src)
-    assert tool.main([str(src), str(tmp_path / 'out.pth')]) == 1
+    config = osp.join(ROOT, tool.DEFAULT_CONFIGS['pvtv2-b5'])
+    assert tool.main([str(src), str(tmp_path / 'out.pth'), '--config',
+                      config]) == 1
     err = capsys.readouterr().err
     assert 'AVSBench-Semantic (AVSS)' in err and 'head.fc.4' in err
+    assert '_avss-224x224.py' in err
     assert not osp.exists(tmp_path / 'out.pth')
 
 

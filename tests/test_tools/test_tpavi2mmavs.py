@@ -84,13 +84,47 @@ def test_r50_ms3_with_vggish_runs_under_test_tool(tool, tmp_path, vggish_file,
     assert 'mIoU' in log
 
 
-@pytest.mark.parametrize('listing', ['tpavi_pvt_avss', 'tpavi_r50_avss'])
-def test_avss_checkpoints_are_refused_clearly(tool, tmp_path, capsys,
-                                              listing):
+@pytest.mark.parametrize('listing,backbone', [('tpavi_pvt_avss', 'pvtv2-b5'),
+                                              ('tpavi_r50_avss', 'r50')])
+def test_avss_checkpoints_load_strictly_into_the_avss_config(
+        tool, tmp_path, listing, backbone):
     src = save_reference(tmp_path, listing)
-    assert tool.main([src, str(tmp_path / 'out.pth'), '--no-vggish']) == 1
+    dst = str(tmp_path / 'converted.pth')
+    assert tool.main([src, dst, '--no-vggish']) == 0
+    saved = safe_torch_load(dst)
+    assert saved['meta']['config'] == tool.AVSS_CONFIGS[backbone]
+    model = tool.build_model_without_weights(
+        osp.join(ROOT, tool.AVSS_CONFIGS[backbone]))
+    missing, unexpected = model.load_state_dict(saved['state_dict'],
+                                                strict=False)
+    assert unexpected == []
+    assert missing and all(k.startswith('backbone.audio.') for k in missing)
+    source = safe_torch_load(src)
+    state = saved['state_dict']
+    # The 71-class classifier and the bias-free audio alignment.
+    assert torch.equal(source['output_conv.4.weight'],
+                       state['decode_head.conv_seg.weight'])
+    assert torch.equal(source['tpavi_b3.align_channel.weight'],
+                       state['neck.tpavi.2.align_channel.weight'])
+    assert 'neck.tpavi.2.align_channel.bias' not in state
+
+
+@pytest.mark.parametrize('config,listing', [
+    ('tpavi_pvtv2-b5_1xb4-15e_s4-224x224.py', 'tpavi_pvt_avss'),
+    ('tpavi_r50_1xb4-60e_avss-224x224.py', 'tpavi_r50_s4'),
+])
+def test_a_checkpoint_of_the_other_task_is_refused_clearly(
+        tool, tmp_path, capsys, config, listing):
+    src = save_reference(tmp_path, listing)
+    assert tool.main([src, str(tmp_path / 'out.pth'), '--no-vggish',
+                      '--config', osp.join(ROOT, 'configs', 'tpavi',
+                                           config)]) == 1
     err = capsys.readouterr().err
-    assert 'AVSBench-Semantic (AVSS)' in err and '71' in err
+    if 'avss' in listing:
+        assert 'AVSBench-Semantic (AVSS)' in err and '71' in err
+        assert '_avss-224x224.py' in err
+    else:
+        assert '1 channels' in err and 'predicts 71' in err
     assert not osp.exists(tmp_path / 'out.pth')
 
 

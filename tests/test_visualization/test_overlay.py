@@ -23,3 +23,25 @@ def test_overlay_tints_inside_and_outlines():
     assert out[1, 1].tolist() == [200, 0, 0]  # outline solid
     with pytest.raises(ValueError, match='differ in size'):
         draw_overlay(image, mask[:5])
+
+
+def test_class_overlay_uses_the_palette_and_a_legend():
+    from mmavs.datasets.avss import avss_palette
+    from mmavs.visualization import draw_class_overlay
+    palette = avss_palette()
+    image = np.full((40, 80, 3), 100, np.uint8)
+    classes = np.zeros((40, 80), np.int64)
+    classes[20:30, 10:20] = 1
+    classes[20:30, 50:60] = 9
+    out = draw_class_overlay(image, classes, palette, alpha=1.0)
+    assert out[25, 15].tolist() == palette[1].tolist()
+    assert out[25, 55].tolist() == palette[9].tolist()
+    assert (out[5, 70] == 100).all()  # background untouched
+    names = ['background'] + [f'class{i}' for i in range(1, 71)]
+    legend = draw_class_overlay(image, classes, palette, names, alpha=1.0)
+    # The legend box (top left) holds a swatch of each class present.
+    box = legend[:28, :40].reshape(-1, 3).tolist()
+    assert palette[1].tolist() in box and palette[9].tolist() in box
+    assert (legend[25, 55] == out[25, 55]).all()
+    with pytest.raises(ValueError, match='differ in size'):
+        draw_class_overlay(image, classes[:5], palette)

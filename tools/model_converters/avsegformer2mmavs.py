@@ -14,7 +14,9 @@ The reference saves its frozen VGGish (``vggish.*``), which becomes
 ``backbone.audio.*``; its model-level ``audio_proj`` becomes the head's
 ``audio_proj``. ``head.fpn.*`` and ``head.attn_fc.*`` are stored by the
 reference but never used in its forward pass: they are dropped and reported.
-AVSS (71-class) checkpoints are recognised and refused (no AVSS config yet).
+A 71-class (AVSBench-Semantic) checkpoint goes to the AVSS config of its
+backbone; a ``--config`` of the other task is refused with a message that
+says so.
 """
 import argparse
 import os.path as osp
@@ -37,6 +39,13 @@ DEFAULT_CONFIGS = {
     '224x224.py',
     'r50': 'configs/avsegformer/avsegformer_r50_1xb2-30e_s4-224x224.py',
 }
+# 71-class (AVSS) checkpoints.
+AVSS_CONFIGS = {
+    'pvtv2-b5': 'configs/avsegformer/avsegformer_pvtv2-b5_1xb4-30e_avss-'
+    '224x224.py',
+    'r50': 'configs/avsegformer/avsegformer_r50_1xb4-30e_avss-224x224.py',
+}
+AVSS_CLASSES = 71
 DOC = 'configs/avsegformer/README.md'
 
 
@@ -47,8 +56,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('dst', help='output checkpoint for mmavs')
     parser.add_argument(
         '--config',
-        help='mmavs config the result must load into (default: the S4 '
-        'AVSegFormer config of the checkpoint\'s backbone)')
+        help='mmavs config the result must load into (default: the '
+        'AVSegFormer config of the checkpoint\'s backbone and task, S4 or '
+        'AVSS)')
     return parser.parse_args(argv)
 
 
@@ -59,8 +69,8 @@ def convert(src: str, dst: str, config: Optional[str] = None) -> dict:
         dict: The ``meta`` saved with the weights.
 
     Raises:
-        ConversionError: Unknown keys, no VGGish, an AVSS checkpoint or a
-            failed strict load.
+        ConversionError: Unknown keys, no VGGish, a checkpoint of another
+            task than the config's or a failed strict load.
     """
     source = read_state_dict(src)
     result = avsegformer_to_mmavs(source)
@@ -72,8 +82,9 @@ def convert(src: str, dst: str, config: Optional[str] = None) -> dict:
         raise ConversionError(
             f'{src} holds no vggish.* tensors; AVSegFormer checkpoints '
             'include their audio encoder, so this is not one')
-    config = config or osp.join(REPO_ROOT,
-                                DEFAULT_CONFIGS[result.info['backbone']])
+    table = AVSS_CONFIGS if result.info['num_classes'] == AVSS_CLASSES \
+        else DEFAULT_CONFIGS
+    config = config or osp.join(REPO_ROOT, table[result.info['backbone']])
     model = build_model_without_weights(config)
     check_num_classes(result.info['num_classes'], model, src, 'head.fc.4',
                       DOC)

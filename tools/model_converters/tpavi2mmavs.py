@@ -22,8 +22,13 @@ complete file).
 Tensors the reference stores but never uses are dropped and reported:
 ``path4.resConfUnit1.*`` (the deepest fusion block has no skip input) and, for
 ResNet-50, the second ``B2_ResNet`` branch ``resnet.layer3_2.*`` /
-``resnet.layer4_2.*``. AVSS (71-class) checkpoints are recognised and refused:
-mmavs has no AVSS config yet.
+``resnet.layer4_2.*``.
+
+The task follows from the classifier: a 1-channel checkpoint (S4 / MS3) goes
+to the S4 config of its backbone, a 71-channel one (AVSBench-Semantic, the
+only TPAVI weights the AVSBench authors released) to the AVSS config, whose
+TPAVI blocks align the audio without bias as the AVSS reference does. A
+``--config`` of the other task is refused with a message that says so.
 """
 import argparse
 import os.path as osp
@@ -49,6 +54,12 @@ DEFAULT_CONFIGS = {
     'pvtv2-b5': 'configs/tpavi/tpavi_pvtv2-b5_1xb4-15e_s4-224x224.py',
     'r50': 'configs/tpavi/tpavi_r50_1xb4-15e_s4-224x224.py',
 }
+# 71-class (AVSS) checkpoints.
+AVSS_CONFIGS = {
+    'pvtv2-b5': 'configs/tpavi/tpavi_pvtv2-b5_1xb4-60e_avss-224x224.py',
+    'r50': 'configs/tpavi/tpavi_r50_1xb4-60e_avss-224x224.py',
+}
+AVSS_CLASSES = 71
 DEFAULT_VGGISH = 'pretrained/vggish-10086976.pth'
 AUDIO_PREFIX = 'backbone.audio.'
 DOC = 'configs/tpavi/README.md'
@@ -61,8 +72,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('dst', help='output checkpoint for mmavs')
     parser.add_argument(
         '--config',
-        help='mmavs config the result must load into (default: the S4 TPAVI '
-        'config of the checkpoint\'s backbone)')
+        help='mmavs config the result must load into (default: the TPAVI '
+        'config of the checkpoint\'s backbone and task, S4 or AVSS)')
     audio = parser.add_mutually_exclusive_group()
     audio.add_argument(
         '--vggish', default=DEFAULT_VGGISH,
@@ -73,10 +84,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def resolve_config(config: Optional[str], backbone: str) -> str:
-    """The config given, else the default one for ``backbone``."""
+def resolve_config(config: Optional[str], backbone: str,
+                   num_classes: Optional[int] = 1) -> str:
+    """The config given, else the default one for ``backbone`` and the
+    task (AVSS when the classifier has 71 channels)."""
     if config is None:
-        config = osp.join(REPO_ROOT, DEFAULT_CONFIGS[backbone])
+        table = AVSS_CONFIGS if num_classes == AVSS_CLASSES \
+            else DEFAULT_CONFIGS
+        config = osp.join(REPO_ROOT, table[backbone])
     return config
 
 
@@ -102,15 +117,16 @@ def convert(src: str,
     Args:
         src: Reference checkpoint.
         dst: Output path.
-        config: mmavs config; default by the checkpoint's backbone.
+        config: mmavs config; default by the checkpoint's backbone and
+            task.
         vggish: VGGish weight file to add, or None to leave audio out.
 
     Returns:
         dict: The ``meta`` saved with the weights.
 
     Raises:
-        ConversionError: Unknown keys, an AVSS checkpoint, a failed strict
-            load or a missing VGGish file.
+        ConversionError: Unknown keys, a checkpoint of another task than
+            the config's, a failed strict load or a missing VGGish file.
     """
     source = read_state_dict(src)
     result = tpavi_to_mmavs(source)
@@ -118,7 +134,8 @@ def convert(src: str,
         raise ConversionError(
             f'{src}: {len(result.unknown)} keys of no known TPAVI layout, '
             f'e.g. {", ".join(result.unknown[:5])}')
-    config = resolve_config(config, result.info['backbone'])
+    config = resolve_config(config, result.info['backbone'],
+                            result.info['num_classes'])
     model = build_model_without_weights(config)
     check_num_classes(result.info['num_classes'], model, src,
                       'output_conv.4', DOC)

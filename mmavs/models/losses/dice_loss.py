@@ -10,7 +10,10 @@ class BinaryDiceLoss(nn.Module):
 
         p = sigmoid(logit);  L = 1 - 2 Σpg / (Σp² + eps + Σg² + eps)
 
-    Pixels labelled ``ignore_index`` are left out of every sum.
+    Pixels labelled ``ignore_index`` are left out of every sum. The truth
+    ``g`` is ``target == 1`` (binary masks) or, with ``foreground=
+    'nonzero'``, every class but 0 (AVSegFormer's AVSS mix loss on class
+    maps).
 
     (mmseg's ``DiceLoss`` one-hot encodes a one-channel prediction as the
     background class, so it does not fit a foreground logit.)
@@ -19,11 +22,17 @@ class BinaryDiceLoss(nn.Module):
         eps: Added to each squared sum (AVSegFormer: 0.001).
         loss_weight: Weight of the loss.
         loss_name: Key in the loss dict.
+        foreground: ``'one'`` (label 1) or ``'nonzero'`` (any label but 0).
     """
 
     def __init__(self, eps: float = 1e-3, loss_weight: float = 1.0,
-                 loss_name: str = 'loss_dice') -> None:
+                 loss_name: str = 'loss_dice',
+                 foreground: str = 'one') -> None:
         super().__init__()
+        if foreground not in ('one', 'nonzero'):
+            raise ValueError(f'foreground must be "one" or "nonzero", not '
+                             f'"{foreground}"')
+        self.foreground = foreground
         self.eps = eps
         self.loss_weight = loss_weight
         self._loss_name = loss_name
@@ -36,12 +45,14 @@ class BinaryDiceLoss(nn.Module):
                 ignore_index: int = 255, **kwargs) -> Tensor:
         """Args:
             logits: ``(N, 1, H, W)`` (or ``(N, H, W)``).
-            target: ``(N, H, W)`` in {0, 1} or ``ignore_index``.
+            target: ``(N, H, W)`` in {0, 1} (or class indices with
+                ``foreground='nonzero'``) or ``ignore_index``.
         """
         logits = logits.reshape(target.shape)
         valid = (target != ignore_index).to(logits.dtype)
         prob = logits.sigmoid() * valid
-        truth = (target == 1).to(logits.dtype) * valid
+        truth = (target == 1) if self.foreground == 'one' else (target != 0)
+        truth = truth.to(logits.dtype) * valid
         inter = (prob * truth).flatten(1).sum(1)
         denom = ((prob * prob).flatten(1).sum(1) + self.eps +
                  (truth * truth).flatten(1).sum(1) + self.eps)

@@ -54,11 +54,16 @@ class TwoLayerMLP(nn.Sequential):
 
 
 class MaskEncoder(nn.Module):
-    """E_phi: ground-truth mask ``(N, 1, H, W)`` → latent ``(N, D)``."""
+    """E_phi: ground-truth mask ``(N, K, H, W)`` → latent ``(N, D)``.
 
-    def __init__(self, latent_dim: int, hidden: int) -> None:
+    K = 1 for a binary mask; K = C for a class map given as C one-hot
+    channels (AVSS, ``docs/en/diffavs.md``).
+    """
+
+    def __init__(self, latent_dim: int, hidden: int,
+                 in_channels: int = 1) -> None:
         super().__init__()
-        self.convs = ConvStack(1)
+        self.convs = ConvStack(in_channels)
         self.fc = TwoLayerMLP(self.convs.out_features, hidden, latent_dim)
 
     def forward(self, mask: Tensor) -> Tensor:

@@ -103,6 +103,9 @@ class LatentNeck(BaseModule):
         contrastive_loss: Config of the contrastive loss on (c, z0), or None.
         seed: Base seed of the sampling noise.
         audio_channels: Size of the audio feature (128 for VGGish).
+        mask_classes: 1 for binary masks (E_phi reads the mask as one
+            channel); C > 1 for class maps (AVSS: 71), which E_phi reads as
+            C one-hot channels (ignored pixels: all zero).
         init_cfg: Initialisation config.
     """
 
@@ -118,6 +121,7 @@ class LatentNeck(BaseModule):
                  contrastive_loss: Optional[dict] = None,
                  seed: int = 0,
                  audio_channels: int = 128,
+                 mask_classes: int = 1,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         if num_samples < 1:
@@ -127,7 +131,11 @@ class LatentNeck(BaseModule):
         # Construction order fixes the initial weights for a given seed (the
         # order of the necks before the latent model was composed).
         self.fusion = MODELS.build(fusion)
-        self.mask_encoder = MaskEncoder(latent_dim, hidden)
+        if mask_classes < 1:
+            raise ValueError(f'mask_classes must be positive, got '
+                             f'{mask_classes}')
+        self.mask_classes = mask_classes
+        self.mask_encoder = MaskEncoder(latent_dim, hidden, mask_classes)
         self.cond_encoder = ConditionEncoder(latent_dim, hidden, condition,
                                              audio_channels)
         latent_model = dict(latent_model)
@@ -181,6 +189,18 @@ class LatentNeck(BaseModule):
         if list(upgraded) != list(state_dict):
             state_dict.clear()
             state_dict.update(upgraded)
+
+    def _encoder_input(self, labels: Tensor) -> Tensor:
+        """E_phi's input from ``(M, 1, H, W)`` labels: the mask as a float
+        channel (binary), or C one-hot channels (class maps; a pixel
+        outside 0..C-1, e.g. 255 = ignore, is all zero)."""
+        if self.mask_classes == 1:
+            return labels.float()
+        labels = labels[:, 0].long()
+        inside = (labels >= 0) & (labels < self.mask_classes)
+        one_hot = F.one_hot(torch.where(inside, labels, 0), self.mask_classes)
+        one_hot = one_hot * inside[..., None]
+        return one_hot.permute(0, 3, 1, 2).float()
 
     def _norm(self, z: Tensor) -> Tensor:
         return normalise_latent(z) if self.latent_norm else z
@@ -255,8 +275,8 @@ class LatentNeck(BaseModule):
                 pieces.append(self.latent_model.sample(
                     condition[others].detach(), noise.to(condition)))
         if len(keep):
-            masks = torch.stack([data_samples[i].gt_sem_seg.data
-                                 for i in keep.tolist()]).float()
+            masks = self._encoder_input(torch.stack(
+                [data_samples[i].gt_sem_seg.data for i in keep.tolist()]))
             masks = F.interpolate(masks.to(frames.device),
                                   size=frames.shape[-2:], mode='nearest')
             z0 = self._norm(self.mask_encoder(masks))

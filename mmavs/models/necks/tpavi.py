@@ -84,15 +84,21 @@ class TPAVIBlock(nn.Module):
     Args:
         channels: Visual channels ``C`` (even).
         audio_channels: Audio embedding size (128 for VGGish).
+        align_bias: Whether ``align_channel`` has a bias. The AVSS reference
+            drops it (``nn.Linear(128, C, bias=False)``), so that the zero
+            audio of padding frames stays zero after alignment; its AVSS
+            checkpoints have no ``align_channel.bias``.
     """
 
-    def __init__(self, channels: int = 256, audio_channels: int = 128) -> None:
+    def __init__(self, channels: int = 256, audio_channels: int = 128,
+                 align_bias: bool = True) -> None:
         super().__init__()
         if channels % 2:
             raise ValueError(f'channels must be even, got {channels}')
         inter = channels // 2
         self.channels = channels
-        self.align_channel = nn.Linear(audio_channels, channels)
+        self.align_channel = nn.Linear(audio_channels, channels,
+                                       bias=align_bias)
         self.theta = nn.Conv3d(channels, inter, kernel_size=1)
         self.phi = nn.Conv3d(channels, inter, kernel_size=1)
         self.g = nn.Conv3d(channels, inter, kernel_size=1)
@@ -199,6 +205,8 @@ class TPAVINeck(BaseModule):
         dilations: Dilations of the projection's 3x3 convolutions, the
             reference's ``(3, 6, 12, 18)`` by default (sized for 56x56 and
             smaller maps of a 224 input).
+        align_bias: Bias in each block's audio alignment (True for S4 /
+            MS3; False for the AVSS reference and its checkpoints).
         init_cfg: mmengine initialisation config.
     """
 
@@ -208,6 +216,7 @@ class TPAVINeck(BaseModule):
                  audio_channels: int = 128,
                  tpavi_levels: Sequence[int] = (0, 1, 2, 3),
                  dilations: Sequence[int] = (3, 6, 12, 18),
+                 align_bias: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.in_channels = list(in_channels)
@@ -223,7 +232,7 @@ class TPAVINeck(BaseModule):
             DilatedConvModule(c, channels, tuple(dilations))
             for c in self.in_channels)
         self.tpavi = ModuleDict({
-            str(lvl): TPAVIBlock(channels, audio_channels)
+            str(lvl): TPAVIBlock(channels, audio_channels, align_bias)
             for lvl in self.tpavi_levels
         })
 

@@ -56,16 +56,20 @@ def check_num_classes(num_classes: Optional[int], model: nn.Module,
         model: The target model.
         src: Checkpoint path, for the message.
         classifier: The classifier's key in the checkpoint, for the message.
-        doc: Documentation page to point at.
+        doc: Documentation page to point at (it lists the configs of each
+            task).
     """
     out = getattr(model.decode_head, 'out_channels', None)
     if num_classes is not None and num_classes != out:
         kind = 'an AVSBench-Semantic (AVSS) checkpoint' \
             if num_classes == 71 else f'a {num_classes}-class checkpoint'
+        hint = ('use an AVSS config (*_avss-224x224.py)'
+                if num_classes == 71 else
+                'use a config of the same task (S4 / MS3 checkpoints are '
+                'binary: 1 channel; AVSS: 71)')
         raise ConversionError(
             f'{src} is {kind} ({classifier} has {num_classes} channels), '
-            f'but the config predicts {out} channel(s). mmavs has no AVSS '
-            f'config yet, so AVSS checkpoints cannot be loaded; see {doc}.')
+            f'but the config predicts {out} channel(s): {hint}; see {doc}.')
 
 
 def check_strict(state: Mapping[str, Tensor], model: nn.Module,

@@ -69,6 +69,31 @@ def test_rejects_mismatched_channels():
                           channels=16))
 
 
+def semantic_head(classes=5):
+    return MODELS.build(dict(
+        type='AVSFPNHead', in_channels=[16] * 4, channels=16,
+        num_classes=classes, out_channels=classes,
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
+                         avg_non_ignore=True, loss_weight=1.0)))
+
+
+def test_semantic_head_loss_is_the_avss_reference_cross_entropy():
+    # AVSS: per-frame mean of 71-way (here 5-way) cross-entropy, times the
+    # supervision flag, summed, divided by the number of supervised frames.
+    head = semantic_head()
+    assert head(pyramid())[0].shape == (5, 64, 64)
+    torch.manual_seed(0)
+    logits = torch.randn(4, 5, 64, 64, requires_grad=True)
+    labels = torch.randint(0, 5, (4, 64, 64))
+    flags = torch.tensor([1., 0., 1., 1.])
+    samples = [sample(bool(f), lab) for f, lab in zip(flags, labels)]
+    loss = head.loss_by_feat(logits, samples)['loss_ce']
+    per_frame = torch.nn.functional.cross_entropy(
+        logits, labels, reduction='none').mean((-2, -1))
+    expected = (per_frame * flags).sum() / flags.sum()
+    assert torch.allclose(loss, expected, atol=1e-6)
+
+
 # The reference decoder computed by hand: explicit conv2d calls with the
 # module's weights, written from the reference's description
 # (shared/spec/references.md §1), independently of the head's code.

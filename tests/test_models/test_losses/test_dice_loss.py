@@ -22,3 +22,21 @@ def test_mean_over_samples():
     target = torch.ones(2, 2, 2, dtype=torch.long)
     value = loss(torch.cat([perfect, wrong]), target)
     torch.testing.assert_close(value, torch.tensor(0.5))
+
+
+def test_nonzero_foreground_for_class_maps():
+    # AVSegFormer's AVSS mix loss: every class but background is foreground.
+    semantic = MODELS.build(dict(type='BinaryDiceLoss', foreground='nonzero'))
+    binary = MODELS.build(dict(type='BinaryDiceLoss'))
+    logits = torch.randn(2, 1, 3, 3)
+    classes = torch.tensor([[0, 5, 70], [255, 1, 0], [3, 0, 0]]).repeat(
+        2, 1, 1)
+    as_binary = torch.where((classes > 0) & (classes != 255), 1, classes)
+    torch.testing.assert_close(semantic(logits, classes),
+                               binary(logits, as_binary))
+    try:
+        MODELS.build(dict(type='BinaryDiceLoss', foreground='all'))
+    except ValueError as err:
+        assert 'foreground' in str(err)
+    else:
+        raise AssertionError('bad foreground accepted')

@@ -336,3 +336,46 @@ def test_stacked_samples_equal_one_sample_at_a_time():
             logits = model.decode_head(maps, audio_feat, data['layout'])
             torch.testing.assert_close(logits, stacked[s], atol=1e-4,
                                        rtol=1e-4)
+
+
+def test_class_maps_reach_e_phi_as_one_hot_channels():
+    # AVSS: E_phi reads the ground truth as C one-hot channels; ignored
+    # pixels (255) are all zero.
+    init_default_scope('mmseg')
+    neck = MODELS.build(neck_cfg(mask_classes=5))
+    assert neck.mask_encoder.convs.layers[0].in_channels == 5
+    labels = torch.tensor([[[[0, 4], [255, 2]]]])
+    one_hot = neck._encoder_input(labels)
+    assert one_hot.shape == (1, 5, 2, 2)
+    assert one_hot[0, :, 0, 1].tolist() == [0, 0, 0, 0, 1]
+    assert one_hot[0, :, 1, 0].sum() == 0
+    assert one_hot[0, 0, 0, 0] == 1 and one_hot[0, 2, 1, 1] == 1
+    binary = MODELS.build(neck_cfg())
+    assert binary.mask_encoder.convs.layers[0].in_channels == 1
+    assert torch.equal(binary._encoder_input(labels), labels.float())
+    with pytest.raises(ValueError, match='mask_classes'):
+        MODELS.build(neck_cfg(mask_classes=0))
+
+
+def test_semantic_model_trains_and_predicts_class_maps():
+    model = segmentor(mask_classes=4)
+    model.decode_head = MODELS.build(dict(
+        type='AVSFPNHead', in_channels=[C] * 4, channels=C, num_classes=4,
+        out_channels=4, loss_decode=dict(type='CrossEntropyLoss',
+                                         use_sigmoid=False,
+                                         avg_non_ignore=True)))
+    data = batch()
+    for s in data['data_samples']:
+        s.gt_sem_seg.data = torch.randint(0, 4, (1, SIZE, SIZE))
+    data = model.data_preprocessor(data, True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_diff', 'loss_contrastive', 'loss_ce'}
+    sum(losses.values()).backward()
+    assert model.neck.mask_encoder.convs.layers[0].weight.grad.abs().sum() > 0
+    model.eval()
+    with torch.no_grad():
+        results = model(**model.data_preprocessor(batch(), False),
+                        mode='predict')
+    pred = results[0].pred_sem_seg.data
+    assert pred.shape == (1, SIZE, SIZE) and pred.max() < 4
+    assert results[0].seg_logits.data.shape == (4, SIZE, SIZE)

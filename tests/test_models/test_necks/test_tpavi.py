@@ -234,3 +234,21 @@ def test_neck_dilations():
     feats, audio = neck_inputs(num_frames=2)
     fused = neck(feats, audio, ClipLayout.uniform(1, 2)).fused
     assert [f.shape[-1] for f in fused] == list(LEVEL_SIZES)
+
+
+def test_bias_free_alignment_of_the_avss_reference():
+    # The AVSS reference aligns the audio without bias: its checkpoints have
+    # no align_channel.bias, and the zero audio of padding frames stays 0.
+    neck = TPAVINeck(in_channels=[4, 4], channels=8, tpavi_levels=(0, 1),
+                     align_bias=False)
+    keys = neck.state_dict().keys()
+    assert not any(k.endswith('align_channel.bias') for k in keys)
+    assert any(k.endswith('align_channel.weight') for k in keys)
+    feats = [torch.randn(4, 4, 3, 3), torch.randn(4, 4, 2, 2)]
+    audio = torch.randn(4, 128)
+    audio[2:] = 0  # the second clip's frames are padding
+    out = neck(feats, audio, ClipLayout.uniform(2, 2))
+    for aligned in out.extras['level_audio']:
+        assert (aligned[2:] == 0).all() and (aligned[:2] != 0).any()
+    with_bias = TPAVINeck(in_channels=[4, 4], channels=8, tpavi_levels=(0, ))
+    assert 'tpavi.0.align_channel.bias' in with_bias.state_dict()

@@ -1,0 +1,2 @@
+_base_ = './adam_15e.py'
+train_cfg = dict(max_epochs=60)

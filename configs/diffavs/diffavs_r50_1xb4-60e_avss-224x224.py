@@ -1,0 +1,15 @@
+# DiffusionAVS with ResNet-50 on AVSBench-Semantic: the recipe of
+# diffavs_pvtv2-b5_1xb4-60e_avss-224x224.py (see there; no reported number).
+_base_ = [
+    '../_base_/models/diffavs_r50.py', '../_base_/datasets/avss_224x224.py',
+    '../_base_/schedules/adam_60e.py', '../_base_/default_runtime.py'
+]
+num_classes = 71
+model = dict(
+    neck=dict(mask_classes=num_classes, fusion=dict(align_bias=False)),
+    decode_head=dict(
+        num_classes=num_classes,
+        out_channels=num_classes,
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
+                         avg_non_ignore=True, loss_weight=1.0)))
+train_cfg = dict(val_begin=16)
