@@ -43,6 +43,9 @@ setup(
         'mim': read_requirements('mminstall.txt'),
         'tests': read_requirements('tests.txt'),
         'optional': read_requirements('optional.txt'),
+        # 'all' gets mmpretrain through 'tests', not torchvision: that must
+        # fit your torch build (docs/en/get_started.md).
+        'mmpretrain': read_requirements('mmpretrain.txt'),
         'all': read_requirements('optional.txt') +
         read_requirements('tests.txt'),
     },

@@ -4,7 +4,7 @@ Usage::
 
     python demo/video_demo.py VIDEO CONFIG CHECKPOINT --out OUT.mp4
         [--device cpu|cuda] [--fps 1] [--frame-size S] [--clip-length T]
-        [--batch-size B] [--alpha 0.5] [--cfg-options k=v ...]
+        [--batch-size B] [--alpha 0.5] [--non-strict] [--cfg-options k=v ...]
 
 Decodes VIDEO (any container and codec FFmpeg reads, any audio sample rate)
 with PyAV, samples ``--fps`` frames per second (1, as AVSBench), pairs each
@@ -15,12 +15,19 @@ with the second of sound that starts with it (VGGish log-mel), runs the model
   tinted and outlined, at ``--fps`` frames per second (one output frame per
   sampled frame, so the video lasts as long as the source);
 - ``OUT_masks/frame_{i:05d}.png``: the binary masks (0 / 255).
+
+The checkpoint must fit the config's model (any missing, unexpected or
+mismatched key stops the demo) unless ``--non-strict``. When the audio ends
+before the last frame's second, the demo says which frames hear the last
+second of sound instead of their own. PyAV, which decodes and writes the
+videos, is part of mmavs' base install.
 """
 import argparse
 import os
 import os.path as osp
 import sys
 import time
+import warnings
 from typing import List, Optional
 
 import mmavs  # noqa: F401  (registers mmavs' modules)
@@ -28,7 +35,9 @@ from mmengine.config import DictAction
 from mmengine.utils import ProgressBar
 from PIL import Image
 
-from mmavs.apis import AVSInferencer, VideoReadError, VideoWriter, probe_video
+from mmavs.apis import (AudioShorterThanVideoWarning, AVSInferencer,
+                        VideoReadError, VideoWriter, probe_video)
+from mmavs.utils import CheckpointMismatchError
 from mmavs.visualization import draw_overlay
 
 
@@ -54,6 +63,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='clips per forward pass')
     parser.add_argument('--alpha', type=float, default=0.5,
                         help='opacity of the mask tint')
+    parser.add_argument('--non-strict', action='store_true',
+                        help='load a checkpoint that does not fully fit the '
+                        'model (its other weights stay random)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, key=value')
     return parser.parse_args(argv)
@@ -76,6 +88,15 @@ def check_args(args: argparse.Namespace) -> None:
                          f'.mp4, got {args.out}')
     if osp.abspath(args.out) == osp.abspath(args.video):
         raise SystemExit('error: --out would overwrite the input video')
+    for path in (osp.dirname(osp.abspath(args.out)),
+                 mask_dir_of(osp.abspath(args.out))):
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as err:
+            raise SystemExit(f'error: --out: cannot create {path}: '
+                             f'{err.strerror}') from None
+        if not os.access(path, os.W_OK):
+            raise SystemExit(f'error: --out: {path} is not writable')
     if args.device.startswith('cuda'):
         import torch
         if not torch.cuda.is_available():
@@ -96,11 +117,15 @@ def run(args: argparse.Namespace) -> int:
             args.config, args.checkpoint, device=args.device,
             frame_size=args.frame_size, clip_length=args.clip_length,
             fps=args.fps, batch_size=args.batch_size,
-            cfg_options=args.cfg_options)
+            cfg_options=args.cfg_options, strict=not args.non_strict)
         # Decodes the audio now, so that its problems show before writing.
-        predictions = inferencer.iter_video(args.video)
-    except VideoReadError as err:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always', AudioShorterThanVideoWarning)
+            predictions = inferencer.iter_video(args.video)
+    except (VideoReadError, CheckpointMismatchError) as err:
         raise SystemExit(f'error: {err}') from None
+    for warning in caught:
+        print(f'warning: {warning.message}')
     total = info.num_sampled_frames(args.fps) or 0
     print(f'{args.video}: {info.width}x{info.height}, '
           f'{info.duration or 0:.1f} s, audio {info.sample_rate} Hz; '

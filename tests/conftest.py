@@ -6,6 +6,7 @@ import os.path as osp
 import pytest
 
 from mmavs.datasets.synthetic_avsbench import make_synthetic_avsbench
+from mmavs.datasets.synthetic_avss import make_synthetic_avss
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MINI_SPLITS = dict(train=3, val=2, test=2)
@@ -43,6 +44,33 @@ def avsbench_root(tmp_path_factory):
 def avsbench_copy(tmp_path):
     """A fresh miniature AVSBench root that a test may damage."""
     make_mini_tree(tmp_path)
+    return str(tmp_path)
+
+
+# A miniature AVSS tree: 5-frame v1s / v1m and 10-frame v2 clips, 32x32.
+MINI_AVSS_CLIPS = dict(
+    v1s=dict(train=1, test=1), v1m=dict(test=1), v2=dict(train=1, test=1))
+MINI_AVSS_SIZE = 32
+
+
+def make_mini_avss(root):
+    return make_synthetic_avss(str(root), seed=3, size=MINI_AVSS_SIZE,
+                               clips=MINI_AVSS_CLIPS)
+
+
+@pytest.fixture(scope='session')
+def avss_root(tmp_path_factory):
+    """A miniature AVSS root shared by the session's tests (not to damage;
+    the audio loader may write its .npy cache into it)."""
+    root = tmp_path_factory.mktemp('avss')
+    make_mini_avss(root)
+    return str(root)
+
+
+@pytest.fixture
+def avss_copy(tmp_path):
+    """A fresh miniature AVSS root that a test may damage."""
+    make_mini_avss(tmp_path)
     return str(tmp_path)
 
 

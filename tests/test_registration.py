@@ -24,7 +24,13 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
                      'PackAVSInputs'):
             TRANSFORMS.build(dict(type=name))
         TRANSFORMS.build(dict(type='ResizeAVSClip', scale=(8, 8)))
+        for name in ('LoadAVSSColorMask', 'LoadAVSSAudio', 'LoadAVSSWaveform',
+                     'AVSSResize224', 'AVSSRandomScaleCrop'):
+            TRANSFORMS.build(dict(type=name))
+        for name in ('AVSSDataset', 'SyntheticAVSSDataset'):
+            assert DATASETS.get(name) is not None, name
         METRICS.build(dict(type='AVSMetric'))
+        METRICS.build(dict(type='AVSSMetric'))
         from mmseg.registry import HOOKS, MODELS
         for name in ('AVSSegmentor', 'AudioVisualBackbone', 'VGGish',
                      'TPAVINeck', 'LatentDiffusionNeck', 'CVAELatentNeck',
@@ -34,6 +40,10 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
                      'AVSegFormerHead', 'AVMatchingLoss', 'ContrastiveLoss',
                      'BinaryDiceLoss'):
             assert MODELS.get(name) is not None, name
+        from mmseg.registry import WEIGHT_INITIALIZERS
+        for name in ('StrictPretrained', 'PretrainedPVTv2',
+                     'PretrainedVGGish'):
+            assert WEIGHT_INITIALIZERS.get(name) is not None, name
         for name in ('FreezeModuleHook', 'UncertaintyVisualizationHook'):
             assert HOOKS.get(name) is not None, name
         assert FUNCTIONS.get('avs_collate') is not None

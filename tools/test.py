@@ -3,8 +3,13 @@
 Usage::
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.pkl]
-        [--show] [--show-dir DIR] [--wait-time S] [--cfg-options k=v ...]
-        [--launcher none|pytorch|slurm|mpi]
+        [--show] [--show-dir DIR] [--wait-time S] [--non-strict]
+        [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
+
+The checkpoint must fit the config's model: any missing, unexpected or
+mismatched key stops the test with the first few keys, their counts and the
+config named in the checkpoint's meta, unless ``--non-strict``. ``--out``,
+``--show-dir`` and ``--work-dir`` are checked writable before the test.
 
 ``--out`` dumps every frame's data sample (prediction, probabilities,
 metainfo) with ``DumpFrameResults``, mmengine's ``DumpResults`` made to keep
@@ -27,7 +32,8 @@ from mmengine.config import Config
 from mmengine.dist import is_main_process
 
 from mmavs.utils.tool_utils import (add_common_args, build_runner,
-                                    finish_distributed, load_config)
+                                    check_writable_dir, finish_distributed,
+                                    load_config)
 
 PROTOCOL_A_KEYS = ('mIoU', 'Fscore')
 BATCH_INDEPENDENT_KEYS = ('mIoU_protoB', 'fgIoU_protoB', 'Fscore_protoB',
@@ -70,6 +76,10 @@ def check_args(args: argparse.Namespace) -> None:
     if args.out and not args.out.endswith(('.pkl', '.pickle')):
         raise SystemExit(
             f'error: --out must name a .pkl or .pickle file, got {args.out}')
+    if args.out:
+        check_writable_dir(osp.dirname(osp.abspath(args.out)), '--out')
+    if args.show_dir:
+        check_writable_dir(args.show_dir, '--show-dir')
     if args.show and args.show_dir:
         # SegVisualizationHook drops every vis backend when show=True, so
         # nothing would reach the directory.

@@ -6,12 +6,17 @@ Usage::
         [--amp-dtype {float16,bfloat16}]
         [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
 
-``--resume`` alone resumes from the latest checkpoint in the work dir (or from
-``load_from`` when that is given with ``--cfg-options``); ``--resume CKPT``
-resumes from CKPT. Put CONFIG before a bare ``--resume``, or argparse takes
-the config path for CKPT.
+``--resume`` alone resumes from the checkpoint that the work dir's
+``last_checkpoint`` names (or from ``load_from`` when that is given with
+``--cfg-options``); with nothing to resume it stops with an error, unless
+``--allow-scratch`` says to start from scratch then. ``--resume CKPT``
+resumes from CKPT, which must exist. Put CONFIG before a bare ``--resume``,
+or argparse takes the config path for CKPT. Every loaded checkpoint
+(``--resume``, ``load_from``) must fit the model unless ``--non-strict``;
+see docs/en/reliability.md.
 """
 import argparse
+import os.path as osp
 import sys
 from typing import List, Optional
 
@@ -41,6 +46,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         metavar='CKPT',
         help='resume training: from CKPT when given, else from the latest '
         'checkpoint in the work dir')
+    parser.add_argument(
+        '--allow-scratch', action='store_true',
+        help='with a bare --resume, start from scratch when the work dir '
+        'holds no checkpoint (default: stop with an error)')
     parser.add_argument(
         '--amp', action='store_true',
         help='mixed-precision training: float16 with AmpOptimWrapper on a '
@@ -111,6 +120,41 @@ def apply_resume(cfg: Config, resume: Optional[str],
         cfg.load_from = None
 
 
+def check_resume(cfg: Config, allow_scratch: bool) -> None:
+    """Stop before building anything when there is nothing to resume.
+
+    mmengine logs "Auto resumed from the latest checkpoint None" and trains
+    from scratch when the work dir has no ``last_checkpoint``, and fails late
+    on a missing file.
+
+    Raises:
+        SystemExit: A named checkpoint is missing, or (unless
+            ``allow_scratch``) the work dir holds nothing to resume.
+    """
+    if not cfg.get('resume'):
+        return
+    target = cfg.get('load_from')
+    if target is not None:
+        if '://' not in target and not osp.isfile(target):
+            raise SystemExit(f'error: --resume: checkpoint not found: '
+                             f'{target}')
+        return
+    pointer = osp.join(cfg.work_dir, 'last_checkpoint')
+    latest = open(pointer).read().strip() if osp.isfile(pointer) else ''
+    if latest and ('://' in latest or osp.isfile(latest)):
+        return
+    reason = (f'{pointer} names {latest}, which does not exist' if latest
+              else f'no checkpoint to resume in {cfg.work_dir} (no '
+              'last_checkpoint)')
+    if allow_scratch:
+        print(f'--resume: {reason}; --allow-scratch: training from scratch')
+        cfg.resume = False
+        return
+    raise SystemExit(f'error: --resume: {reason}. Check --work-dir, name a '
+                     'checkpoint with --resume CKPT, or add --allow-scratch '
+                     'to start from scratch.')
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """Train the model a config describes."""
     args = parse_args(argv)
@@ -126,6 +170,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.amp:
         apply_amp(cfg, args.amp_dtype)
     apply_resume(cfg, args.resume, cli_overrides(args))
+    check_resume(cfg, args.allow_scratch)
     runner = build_runner(cfg)
     runner.train()
     finish_distributed()

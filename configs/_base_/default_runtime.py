@@ -17,8 +17,13 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=True),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # mmengine's CheckpointHook with crash-safe writes (temp file, fsync,
+    # rename; old files deleted only after their successor is on disk).
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=True, interval=1, max_keep_ckpts=1,
-        save_best='mIoU', rule='greater'),
+        type='AtomicCheckpointHook', by_epoch=True, interval=1,
+        max_keep_ckpts=1, save_best='mIoU', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    visualization=dict(type='SegVisualizationHook'),
+    # Checkpoints that do not fit the model fail to load (load_from, test,
+    # resume); tools/*.py --non-strict sets strict=False.
+    strict_load=dict(type='StrictLoadHook', strict=True))

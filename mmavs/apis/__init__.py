@@ -1,13 +1,15 @@
 """Inference on videos and frames: ``AVSInferencer`` and its video I/O."""
-from .inferencer import (AVSInferencer, FramePrediction, default_clip_length,
+from .inferencer import (AudioShorterThanVideoWarning, AVSInferencer,
+                         FramePrediction, default_clip_length,
                          default_frame_size, frame_audio_examples,
-                         init_avs_model)
+                         inference_pipeline, init_avs_model)
 from .video_io import (VideoInfo, VideoReadError, VideoWriter,
                        iter_sampled_frames, probe_video, read_audio)
 
 __all__ = [
-    'AVSInferencer', 'FramePrediction', 'default_clip_length',
-    'default_frame_size', 'frame_audio_examples', 'init_avs_model',
+    'AudioShorterThanVideoWarning', 'AVSInferencer', 'FramePrediction',
+    'default_clip_length', 'default_frame_size', 'frame_audio_examples',
+    'inference_pipeline', 'init_avs_model',
     'VideoInfo', 'VideoReadError', 'VideoWriter', 'iter_sampled_frames',
     'probe_video', 'read_audio'
 ]

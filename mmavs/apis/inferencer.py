@@ -5,8 +5,10 @@ Data flow::
     video file ── iter_sampled_frames ─► frames (H, W, 3) RGB, one per 1/fps s
                └─ read_audio → mono 16 kHz ─► one VGGish example per frame,
                                               from the frame's interval start
-    frames ─ resize to frame_size, BGR ─┐
-    examples (T, 1, 96, 64) ────────────┴─ PackAVSInputs → avs_collate
+    frames (BGR) ───────────────┐
+    examples (T, 1, 96, 64) ────┴─ the config's test pipeline without its
+        loading steps (so its ResizeAVSClip, or one to the config's data
+        size, then PackAVSInputs) → avs_collate
         → model.test_step (B clips of T frames, the last clip padded)
         → per frame: probability (H, W) and mask (H, W) at the frame's size
 
@@ -15,31 +17,36 @@ across a clip's frames); the last clip is padded by repeating its last frame
 and audio example, and the padded frames' outputs are dropped.
 """
 import inspect
+import warnings
 from dataclasses import dataclass
 from typing import (Dict, Iterable, Iterator, List, Optional, Sequence,
                     Tuple, Union)
 
-import mmcv
 import numpy as np
 import torch
+from mmcv.transforms import Compose
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
-from mmseg.registry import MODELS
+from mmseg.registry import MODELS, TRANSFORMS
 
 from mmavs.datasets.avsbench import AVSBenchDataset
 from mmavs.datasets.collate import avs_collate
 from mmavs.datasets.synthetic_avsbench import make_synthetic_avsbench
-from mmavs.datasets.transforms import PackAVSInputs
-from mmavs.datasets.transforms.loading import read_image
+from mmavs.datasets.transforms.loading import read_frame
 from mmavs.datasets.vggish_logmel import (EXAMPLE_SHAPE, SAMPLE_RATE,
                                           to_mono_16k, waveform_to_examples)
+from mmavs.utils.checkpoint import load_model_weights
 from .video_io import (EXAMPLE_SAMPLES, MIN_AUDIO_SECONDS, VideoReadError,
                        iter_sampled_frames, probe_video, read_audio)
 
 DEFAULT_FRAME_SIZE = 224  # AVSBench stores and trains on 224x224 frames
 DEFAULT_CLIP_LENGTH = 5  # AVSBench clips are 5 s, one frame per second
+# Pipeline steps that read files: the inferencer's frames and audio are in
+# memory, so these are replaced; every other step of the config applies.
+LOADING_STEPS = ('LoadAVSFrames', 'LoadAVSMasks', 'LoadAVSAudio')
+RESIZE_STEPS = ('ResizeAVSClip', 'Resize')
+MAX_WAVEFORM_CHANNELS = 8
 
 ImageInput = Union[str, np.ndarray]
 
@@ -72,26 +79,78 @@ def _test_dataset_cfg(cfg: Config) -> dict:
     return loader.get('dataset') or {}
 
 
-def default_frame_size(cfg: Config) -> Tuple[int, int]:
-    """The frame size the model expects, ``(H, W)``, read from the config.
+def _step_type(step: dict) -> str:
+    """``'ResizeAVSClip'`` of ``type='mmseg.ResizeAVSClip'`` or a class."""
+    kind = step.get('type', '')
+    return kind.__name__ if isinstance(kind, type) else \
+        str(kind).split('.')[-1]
 
-    The test data of a config is not resized by its pipeline (AVSBench stores
-    224x224 frames), so the size is that of the test data: the ``size`` of a
-    synthetic test dataset, else the ``scale`` of a ``Resize`` in the test
-    pipeline, else 224.
-    """
-    dataset = _test_dataset_cfg(cfg)
-    synthetic = dataset.get('synthetic')
+
+def _scale_hw(scale) -> Tuple[int, int]:
+    """``(H, W)`` of a resize ``scale`` given as ``(w, h)`` or one side."""
+    return (int(scale), ) * 2 if isinstance(scale, int) else \
+        (int(scale[1]), int(scale[0]))
+
+
+def data_frame_size(cfg: Config) -> Tuple[int, int]:
+    """The size of the config's test frames on disk, ``(H, W)``: the
+    ``size`` of a synthetic test dataset, else AVSBench's 224."""
+    synthetic = _test_dataset_cfg(cfg).get('synthetic')
     if synthetic is not None:
         size = synthetic.get('size', inspect.signature(
             make_synthetic_avsbench).parameters['size'].default)
         return int(size), int(size)
-    for step in dataset.get('pipeline') or []:
-        if step.get('type') == 'Resize' and step.get('scale'):
-            scale = step['scale']  # mmcv's (w, h)
-            return (int(scale), ) * 2 if isinstance(scale, int) else \
-                (int(scale[1]), int(scale[0]))
     return DEFAULT_FRAME_SIZE, DEFAULT_FRAME_SIZE
+
+
+def default_frame_size(cfg: Config) -> Tuple[int, int]:
+    """The frame size the model sees, ``(H, W)``, read from the config.
+
+    The ``scale`` of the test pipeline's resize step (``ResizeAVSClip``,
+    e.g. 512x512 for the AVSegFormer 512 configs), else the size of the
+    test data (:func:`data_frame_size`), which the pipeline does not resize.
+    """
+    for step in _test_dataset_cfg(cfg).get('pipeline') or []:
+        if _step_type(step) in RESIZE_STEPS and step.get('scale'):
+            return _scale_hw(step['scale'])
+    return data_frame_size(cfg)
+
+
+def inference_pipeline(cfg: Config,
+                       frame_size: Optional[Tuple[int, int]] = None
+                       ) -> List[dict]:
+    """The config's test pipeline with its loading steps replaced.
+
+    The steps that read files (:data:`LOADING_STEPS`) go, since frames and
+    audio come in memory; every other step (resize, normalising or
+    formatting transforms a config declares) stays in order. Frames of any
+    size must reach the model at the size it was tested with, so when the
+    pipeline has no resize step one to :func:`data_frame_size` is put first.
+    ``frame_size`` overrides the size of every resize step. Masks are never
+    resized (there are none), and ``PackAVSInputs`` ends the pipeline.
+
+    Returns:
+        list: Step configs, for :func:`mmcv.transforms.Compose`.
+    """
+    steps = [dict(step) for step in _test_dataset_cfg(cfg).get('pipeline')
+             or [] if _step_type(step) not in LOADING_STEPS]
+    resizes = [s for s in steps if _step_type(s) in RESIZE_STEPS]
+    if not resizes:
+        size = frame_size or data_frame_size(cfg)
+        steps.insert(0, dict(type='ResizeAVSClip', scale=size[::-1]))
+    for step in resizes:
+        # mmcv's Resize works on one image; a clip needs ResizeAVSClip.
+        scale = frame_size[::-1] if frame_size else \
+            _scale_hw(step['scale'])[::-1]
+        step.clear()
+        step.update(type='ResizeAVSClip', scale=tuple(scale))
+    for step in steps:
+        if _step_type(step) == 'ResizeAVSClip':
+            step['resize_masks'] = False
+    if not steps or _step_type(steps[-1]) != 'PackAVSInputs':
+        steps = [s for s in steps if _step_type(s) != 'PackAVSInputs']
+        steps.append(dict(type='PackAVSInputs'))
+    return steps
 
 
 def default_clip_length(cfg: Config) -> int:
@@ -112,11 +171,15 @@ def check_device(device: str) -> None:
 
 def init_avs_model(cfg: Config,
                    checkpoint: Optional[str] = None,
-                   device: str = 'cpu') -> torch.nn.Module:
+                   device: str = 'cpu',
+                   strict: bool = True) -> torch.nn.Module:
     """Build the config's model, load a checkpoint, move it to ``device``.
 
     Without a checkpoint the model keeps its config's initialisation
-    (random weights unless the config names pretrained files).
+    (random weights unless the config names pretrained files). A checkpoint
+    must fit the model (:func:`mmavs.utils.load_model_weights`): any missing,
+    unexpected or mismatched key raises
+    :class:`mmavs.utils.CheckpointMismatchError` unless ``strict=False``.
     """
     check_device(device)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
@@ -126,7 +189,8 @@ def init_avs_model(cfg: Config,
     if checkpoint is None:
         model.init_weights()
     else:
-        load_checkpoint(model, checkpoint, map_location=device)
+        load_model_weights(model, checkpoint, map_location=device,
+                           strict=strict)
     if device == 'cpu':
         model = revert_sync_batchnorm(model)  # SyncBN cannot run on CPU
     model.cfg = cfg
@@ -176,14 +240,19 @@ class AVSInferencer:
         checkpoint: Checkpoint path; ``None`` keeps the initial weights.
         device: ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
         frame_size: ``H`` or ``(H, W)`` the model's frames are resized to;
-            default :func:`default_frame_size` (the config's test frame size,
-            else 224). Probabilities come back at each frame's own size.
+            default: as the config's test pipeline does (its resize step,
+            else the test data's size, 224 for AVSBench); see
+            :func:`inference_pipeline`. Probabilities come back at each
+            frame's own size.
         clip_length: Frames per model clip (``T``); default: the config's
             test ``num_frames``, else 5.
         fps: Frames sampled per second of video, and the spacing of frames
             given with a waveform. 1 as in AVSBench.
         batch_size: Clips per forward pass.
         cfg_options: Overrides merged into the config.
+        strict: Refuse a checkpoint that does not fit the model (any
+            missing, unexpected or mismatched key); ``False`` loads what
+            fits and logs the rest.
     """
 
     def __init__(self,
@@ -194,7 +263,8 @@ class AVSInferencer:
                  clip_length: Optional[int] = None,
                  fps: float = 1.0,
                  batch_size: int = 1,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None,
+                 strict: bool = True) -> None:
         cfg = config.copy() if isinstance(config, Config) else \
             Config.fromfile(config)
         if cfg_options:
@@ -202,6 +272,8 @@ class AVSInferencer:
         if isinstance(frame_size, int):
             frame_size = (frame_size, frame_size)
         self.frame_size = tuple(frame_size or default_frame_size(cfg))
+        self.pipeline_cfg = inference_pipeline(
+            cfg, tuple(frame_size) if frame_size else None)
         self.clip_length = int(clip_length or default_clip_length(cfg))
         if fps <= 0 or batch_size < 1 or self.clip_length < 1:
             raise ValueError('fps, batch_size and clip_length must be '
@@ -210,8 +282,10 @@ class AVSInferencer:
         self.batch_size = batch_size
         self.device = device
         self.cfg = cfg
-        self.model = init_avs_model(cfg, checkpoint, device)
-        self.packer = PackAVSInputs()
+        self.model = init_avs_model(cfg, checkpoint, device, strict)
+        # Built in the config's scope (init_avs_model set it).
+        self.pipeline = Compose(
+            [TRANSFORMS.build(step) for step in self.pipeline_cfg])
 
     def __call__(self,
                  inputs: Union[str, Sequence[ImageInput]],
@@ -222,7 +296,9 @@ class AVSInferencer:
 
         Args:
             inputs: A video file (its own audio is used), or N frames: image
-                files or ``(H, W, 3)`` uint8 arrays of one size.
+                files or uint8 arrays of one size, ``(H, W, 3)`` (or RGBA
+                ``(H, W, 4)``, whose alpha is dropped, or grey ``(H, W)``,
+                as image files are read).
             audio: For frames only: ``(N, 1, 96, 64)`` VGGish log-mel
                 examples, one per frame, or a waveform ``(S,)`` /
                 ``(S, channels)`` with ``sample_rate``, of which frame ``k``
@@ -260,9 +336,12 @@ class AVSInferencer:
         Raises:
             VideoReadError: No audio track, under one second, unreadable.
         """
-        probe_video(path)
+        info = probe_video(path)
         wave, rate, audio_offset = read_audio(path)
         samples = to_mono_16k(wave, rate)
+        check_finite(samples, 'the decoded audio of ' + path)
+        warn_short_audio(info.num_sampled_frames(self.fps) or 0, self.fps,
+                         audio_offset + samples.shape[0] / SAMPLE_RATE)
 
         def items():
             for frame in iter_sampled_frames(path, self.fps):
@@ -286,28 +365,53 @@ class AVSInferencer:
                              f'{channel_order}')
         audio = np.asarray(audio)
         starts = [k / self.fps for k in range(len(frames))]
-        if audio.ndim == 4:
-            if audio.shape[1:] != EXAMPLE_SHAPE or len(audio) != len(frames):
-                raise ValueError(
-                    f'log-mel audio must be ({len(frames)}, 1, 96, 64), one '
-                    f'example per frame; got {audio.shape}')
-            examples = audio.astype(np.float32)
-        else:
-            if sample_rate is None:
-                raise ValueError('a waveform needs its sample_rate')
-            examples = frame_audio_examples(
-                to_mono_16k(audio, sample_rate), starts)
+        examples = self._frame_examples(audio, len(frames), sample_rate,
+                                        starts)
 
         def items():
-            for frame, example, start in zip(frames, examples, starts):
+            for index, (frame, example, start) in enumerate(
+                    zip(frames, examples, starts)):
                 path = frame if isinstance(frame, str) else None
-                image = read_image(path, 'RGB', 'frame') if path else \
-                    np.asarray(frame)
-                if channel_order == 'bgr' and path is None:
-                    image = image[..., ::-1]
+                if path:
+                    image = read_frame(path)[0]
+                else:
+                    image = rgb_frame(frame, index, channel_order)
                 yield image, example, start, path
 
         return self.predict_stream(items())
+
+    def _frame_examples(self, audio: np.ndarray, num_frames: int,
+                        sample_rate: Optional[int],
+                        starts: Sequence[float]) -> np.ndarray:
+        """``(N, 1, 96, 64)`` examples from log-mel or a waveform, checked."""
+        if not np.issubdtype(audio.dtype, np.number) or \
+                np.issubdtype(audio.dtype, np.complexfloating):
+            raise ValueError(f'audio must be a real numeric array, got '
+                             f'dtype {audio.dtype}')
+        check_finite(audio, 'audio')
+        expected_log_mel = (num_frames, ) + EXAMPLE_SHAPE
+        if audio.ndim == 4 or audio.shape[-2:] == EXAMPLE_SHAPE[1:]:
+            if audio.shape != expected_log_mel:
+                raise ValueError(
+                    f'log-mel audio must be {expected_log_mel}, one '
+                    f'(1, 96, 64) example per frame for {num_frames} frames; '
+                    f'got {audio.shape}')
+            if not np.issubdtype(audio.dtype, np.floating):
+                raise ValueError(f'log-mel audio must be floating point, '
+                                 f'got {audio.dtype}')
+            return audio.astype(np.float32)
+        if audio.ndim not in (1, 2) or (
+                audio.ndim == 2 and audio.shape[1] > MAX_WAVEFORM_CHANNELS):
+            hint = ' (a (channels, S) array needs .T)' if audio.ndim == 2 \
+                else ''
+            raise ValueError(
+                f'audio of shape {audio.shape} is neither log-mel examples '
+                f'{expected_log_mel} nor a waveform (S,) or (S, channels) '
+                f'with at most {MAX_WAVEFORM_CHANNELS} channels{hint}')
+        if sample_rate is None:
+            raise ValueError(f'a waveform (here {audio.shape}) needs its '
+                             'sample_rate')
+        return frame_audio_examples(to_mono_16k(audio, sample_rate), starts)
 
     def predict_stream(
         self, items: Iterable[Tuple[np.ndarray, np.ndarray, float,
@@ -358,29 +462,76 @@ class AVSInferencer:
                 index += 1
 
     def _pack_clip(self, clip: List[tuple], first_index: int) -> dict:
-        """One clip through :class:`PackAVSInputs`, padded to T frames."""
+        """One clip through the inference pipeline, padded to T frames."""
         shapes = {item[0].shape for item in clip}
-        if len(shapes) != 1 or len(next(iter(shapes))) != 3:
-            raise ValueError(f'frames must be (H, W, 3) arrays of one size, '
-                             f'got shapes {sorted(shapes)}')
+        if len(shapes) != 1:
+            raise ValueError(
+                f'frames must be of one size, got shapes {sorted(shapes)} in '
+                f'the clip of frames {first_index}-'
+                f'{first_index + len(clip) - 1}')
         clip = clip + [clip[-1]] * (self.clip_length - len(clip))
-        images = [self._model_frame(item[0]) for item in clip]
-        return self.packer(dict(
-            imgs=images,
+        shape = clip[0][0].shape[:2]
+        return self.pipeline(dict(
+            # mmseg's convention: BGR, as LoadAVSFrames gives them.
+            imgs=[np.ascontiguousarray(item[0][..., ::-1]) for item in clip],
             audio=np.stack([item[1] for item in clip]).astype(np.float32),
             frame_paths=[item[3] for item in clip],
             clip_name=f'frames_{first_index:05d}',
             num_frames=self.clip_length,
             sample_idx=first_index // self.clip_length,
-            ori_shape=clip[0][0].shape[:2],
-            img_shape=self.frame_size))
+            ori_shape=shape,
+            img_shape=shape))
 
-    def _model_frame(self, image: np.ndarray) -> np.ndarray:
-        """Resize an RGB frame to ``frame_size`` and turn it to BGR."""
-        if image.dtype != np.uint8:
-            raise ValueError(f'frames must be uint8, got {image.dtype}')
-        if image.shape[:2] != self.frame_size:
-            height, width = self.frame_size
-            image = mmcv.imresize(image, (width, height),
-                                  interpolation='bilinear')
-        return np.ascontiguousarray(image[..., ::-1])
+
+def check_finite(array: np.ndarray, what: str) -> None:
+    """Refuse NaN / inf audio: it yields NaN probabilities and empty masks."""
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise ValueError(
+            f'{what} holds {int(array.size - finite.sum())} NaN or inf '
+            f'values among {array.size}; expected finite samples or log-mel '
+            'values')
+
+
+def rgb_frame(frame: np.ndarray, index: int,
+              channel_order: str = 'rgb') -> np.ndarray:
+    """A frame array as ``(H, W, 3)`` uint8 RGB, as image files are read.
+
+    Grey ``(H, W)`` is replicated and the alpha of RGBA / BGRA is dropped
+    (PIL's ``convert('RGB')``, which the datasets apply to files).
+
+    Raises:
+        ValueError: Not uint8, or of another shape; names the frame.
+    """
+    image = np.asarray(frame)
+    if image.dtype != np.uint8:
+        raise ValueError(
+            f'frame {index} is {image.dtype}; frames must be uint8 '
+            '(8 bits per channel): convert 16-bit or float frames first')
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = image[..., :3]
+    elif image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(
+            f'frame {index} has shape {image.shape}; expected (H, W, 3) RGB '
+            f'or BGR, (H, W, 4) with alpha, or (H, W) grey')
+    return image[..., ::-1] if channel_order == 'bgr' else image
+
+
+class AudioShorterThanVideoWarning(UserWarning):
+    """The audio ends before the last sampled frame's second."""
+
+
+def warn_short_audio(num_frames: int, fps: float,
+                     audio_seconds: float) -> None:
+    """Warn when frames would hear a clamped window (the last second)."""
+    needed = (num_frames - 1) / fps + MIN_AUDIO_SECONDS if num_frames else 0
+    if audio_seconds + 1e-3 < needed:
+        first = int(np.floor((audio_seconds - MIN_AUDIO_SECONDS) * fps)) + 1
+        warnings.warn(
+            f'the audio lasts {audio_seconds:.2f} s but the video\'s '
+            f'{num_frames} frames need {needed:.2f} s: frames {first} to '
+            f'{num_frames - 1} (from {first / fps:.1f} s) hear the last '
+            'second of audio instead of their own',
+            AudioShorterThanVideoWarning, stacklevel=3)

@@ -1,12 +1,15 @@
 from .avsbench import (AVSBenchDataset, AVSBenchMS3Dataset, AVSBenchS4Dataset,
                        DatasetLayoutError)
+from .avss import AVSSDataset
 from .collate import avs_collate
-from .synthetic_dataset import (SyntheticMS3Dataset, SyntheticS4Dataset,
-                                ensure_synthetic_avsbench)
+from .synthetic_dataset import (SyntheticAVSSDataset, SyntheticMS3Dataset,
+                                SyntheticS4Dataset, ensure_synthetic_avsbench,
+                                ensure_synthetic_avss)
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
-    'AVSBenchDataset', 'AVSBenchMS3Dataset', 'AVSBenchS4Dataset',
+    'AVSBenchDataset', 'AVSBenchMS3Dataset', 'AVSBenchS4Dataset', 'AVSSDataset',
     'DatasetLayoutError', 'avs_collate', 'SyntheticMS3Dataset',
-    'SyntheticS4Dataset', 'ensure_synthetic_avsbench'
+    'SyntheticS4Dataset', 'ensure_synthetic_avsbench', 'SyntheticAVSSDataset',
+    'ensure_synthetic_avss'
 ]

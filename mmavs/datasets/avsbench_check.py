@@ -4,14 +4,21 @@
 path logic as the datasets, and reads every file the pipeline would read. It
 sorts what it finds into
 
-- **problems**, which would stop or corrupt training: a missing CSV, a
-  missing or unreadable frame, mask or feature file, frames of different sizes
-  in a clip, a mask of another size than its frames, an S4 mask with values
-  other than 0 and 255, audio features of the wrong shape or with NaN / inf;
+- **problems**, which would stop or corrupt training: a missing CSV, a CSV
+  without a ``split`` column or a split without clips, a missing or
+  unreadable frame, mask or feature file, a 16-bit frame, frames of different
+  sizes in a clip, a mask of another size than its frames, an S4 mask with
+  values other than 0 and 255, audio features of the wrong shape, of an
+  integer type or with NaN / inf;
 - **warnings**, which deserve a look but are legal: split sizes that differ
   from the published ones (3452 / 740 / 740 S4, 296 / 64 / 64 MS3), frames that
-  are not 224x224, MS3 masks with more than two grey levels (the loader
-  binarises them with ``> 0``), a clip listed twice.
+  are not 224x224, frames converted to RGB (grayscale, RGBA, palette), MS3
+  masks with more than two grey levels (the loader binarises them with
+  ``> 0``), a clip listed twice.
+
+The rules shared with the datasets are not restated here: the split rule is
+:func:`read_split_rows`, the frame rule :func:`read_frame` and the audio rule
+:func:`check_log_mel`, the very functions the datasets' pipeline calls.
 
 :func:`format_report` prints a per-split table and the findings, grouped by
 kind.
@@ -26,14 +33,19 @@ import numpy as np
 
 from .avsbench import (SPLITS, AVSBenchMS3Dataset, AVSBenchS4Dataset,
                        DatasetLayoutError, read_split_rows)
-from .transforms.loading import load_log_mel, read_image
-from .vggish_logmel import EXAMPLE_SHAPE
+from .transforms.loading import (AudioFeatureError, FrameBitDepthError,
+                                 check_log_mel, load_log_mel, read_frame,
+                                 read_image)
 
 SUBSETS = OrderedDict(s4=AVSBenchS4Dataset, ms3=AVSBenchMS3Dataset)
 # Clips per split in the AVSBench paper.
 PUBLISHED_CLIPS = {
     's4': dict(train=3452, val=740, test=740),
     'ms3': dict(train=296, val=64, test=64),
+    # AVSS (avss.md §6, recalled from the AVSS paper; v2 by subtraction).
+    'v1s': dict(train=3452, val=740, test=740),
+    'v1m': dict(train=296, val=64, test=64),
+    'v2': dict(train=4750, val=500, test=750),
 }
 PROBLEM, WARNING = 'problem', 'warning'
 
@@ -85,9 +97,15 @@ def _check_frames(paths: Sequence[str], where: str, frame_size: int,
     shapes = []
     for path in paths:
         try:
-            shapes.append(read_image(path, 'RGB', 'frame').shape[:2])
+            frame, note = read_frame(path)
+            shapes.append(frame.shape[:2])
+            if note:
+                out.append(Finding(WARNING, 'frame converted to RGB', where,
+                                   note))
         except FileNotFoundError:
             out.append(Finding(PROBLEM, 'missing frame', where, path))
+        except FrameBitDepthError as err:
+            out.append(Finding(PROBLEM, '16-bit frame', where, str(err)))
         except ValueError as err:
             out.append(Finding(PROBLEM, 'unreadable frame', where, str(err)))
     if not shapes:
@@ -131,21 +149,18 @@ def _check_audio(path: str, num_frames: int, where: str,
                  out: List[Finding]) -> None:
     try:
         audio = load_log_mel(path)
-    except FileNotFoundError:
-        out.append(Finding(PROBLEM, 'missing audio features', where, path))
+    except FileNotFoundError as err:
+        out.append(Finding(PROBLEM, 'missing audio features', where,
+                           str(err).replace('missing audio features: ', '')))
         return
     except ValueError as err:
         out.append(Finding(PROBLEM, 'unreadable audio features', where,
                            str(err)))
         return
-    expected = (num_frames, ) + EXAMPLE_SHAPE
-    if tuple(audio.shape) != expected:
-        out.append(Finding(PROBLEM, 'audio features of wrong shape', where,
-                           f'{path}: {tuple(audio.shape)}, expected '
-                           f'{expected}'))
-    elif not np.isfinite(audio).all():
-        out.append(Finding(PROBLEM, 'audio features with NaN or inf', where,
-                           path))
+    try:
+        check_log_mel(audio, num_frames, path)
+    except AudioFeatureError as err:
+        out.append(Finding(PROBLEM, err.kind, where, str(err)))
 
 
 def check_clip(info: dict, subset: str, split: str,
@@ -170,8 +185,12 @@ def _check_split(root: str, subset: str, split: str, num_frames: int,
     report.splits.append(summary)
     try:
         rows = read_split_rows(dataset.ann_file, split)
-    except DatasetLayoutError:
-        rows = []  # an empty split is reported with the counts
+    except DatasetLayoutError as err:
+        # The datasets refuse such a split: so does the check.
+        report.findings.append(Finding(
+            PROBLEM, 'split unusable', f'{subset.upper()} {split}', str(err)))
+        summary.problems += 1
+        rows = []
     infos = [dataset.parse_row(row) for row in rows]
     summary.clips = len(infos)
     summary.frames = len(infos) * num_frames

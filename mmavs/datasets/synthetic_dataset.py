@@ -2,14 +2,17 @@
 import os
 import os.path as osp
 import shutil
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 from mmengine.dist import barrier, get_dist_info
 from mmseg.registry import DATASETS
 
 from .avsbench import AVSBenchMS3Dataset, AVSBenchS4Dataset
+from .avss import AVSSDataset
 from .synthetic_avsbench import (META_FILE, load_synthetic_meta,
                                  make_synthetic_avsbench)
+from .synthetic_avss import META_FILE as AVSS_META_FILE
+from .synthetic_avss import load_synthetic_avss_meta, make_synthetic_avss
 
 
 def _matches(meta: dict, options: dict) -> bool:
@@ -21,41 +24,64 @@ def _matches(meta: dict, options: dict) -> bool:
     return all(wanted[k] == v for k, v in options.items() if k in wanted)
 
 
-def ensure_synthetic_avsbench(root: str, **options) -> None:
-    """Generate synthetic data at ``root`` unless it is already there.
+def _ensure_generated(root: str, meta_file: str, make: Callable,
+                      load: Callable, matches: Callable, options: dict) -> None:
+    """Generate at ``root`` with ``make(tmp, **options)`` unless present.
 
     Rank 0 writes into a temporary folder and renames it, so an interrupted
     run never leaves a half-written root; other ranks wait at a barrier.
-
-    Raises:
-        ValueError: ``root`` holds synthetic data made with other options,
-            or a non-empty folder that is not synthetic data.
     """
-    meta_path = osp.join(root, META_FILE)
+    meta_path = osp.join(root, meta_file)
     rank, _ = get_dist_info()
     if rank == 0 and not osp.isfile(meta_path):
         if osp.isdir(root) and os.listdir(root):
-            raise ValueError(f'{root} exists but holds no {META_FILE}: not '
+            raise ValueError(f'{root} exists but holds no {meta_file}: not '
                              'generating synthetic data over it')
         tmp = f'{root.rstrip("/")}.tmp-{os.getpid()}'
         shutil.rmtree(tmp, ignore_errors=True)
-        make_synthetic_avsbench(tmp, **options)
+        make(tmp, **options)
         if osp.isdir(root):
             os.rmdir(root)
         os.rename(tmp, root)
     barrier()
-    if not _matches(load_synthetic_meta(root), options):
+    if not matches(load(root), options):
         raise ValueError(
             f'synthetic data at {root} was generated with other options than '
             f'{options}; remove it or point data_root elsewhere')
 
 
+def ensure_synthetic_avsbench(root: str, **options) -> None:
+    """Generate synthetic AVSBench data at ``root`` unless it is there.
+
+    Raises:
+        ValueError: ``root`` holds synthetic data made with other options,
+            or a non-empty folder that is not synthetic data.
+    """
+    _ensure_generated(root, META_FILE, make_synthetic_avsbench,
+                      load_synthetic_meta, _matches, options)
+
+
+def _matches_avss(meta: dict, options: dict) -> bool:
+    wanted = dict(seed=meta['seed'], size=meta['size'], clips=meta['clips'])
+    return all(wanted[k] == v for k, v in options.items() if k in wanted)
+
+
+def ensure_synthetic_avss(root: str, **options) -> None:
+    """Generate synthetic AVSS data at ``root`` unless it is there (options
+    of :func:`make_synthetic_avss`; same rules as
+    :func:`ensure_synthetic_avsbench`)."""
+    _ensure_generated(root, AVSS_META_FILE, make_synthetic_avss,
+                      load_synthetic_avss_meta, _matches_avss, options)
+
+
 class _GeneratedIfMissing:
     """Mixin: make the synthetic tree before the AVSBench loader reads it."""
 
+    ensure = staticmethod(ensure_synthetic_avsbench)
+
     def __init__(self, data_root: str,
                  synthetic: Optional[Dict] = None, **kwargs) -> None:
-        ensure_synthetic_avsbench(data_root, **(synthetic or {}))
+        self.ensure(data_root, **(synthetic or {}))
         super().__init__(data_root=data_root, **kwargs)
 
 
@@ -73,3 +99,16 @@ class SyntheticS4Dataset(_GeneratedIfMissing, AVSBenchS4Dataset):
 @DATASETS.register_module()
 class SyntheticMS3Dataset(_GeneratedIfMissing, AVSBenchMS3Dataset):
     """:class:`AVSBenchMS3Dataset` on synthetic data generated if missing."""
+
+
+@DATASETS.register_module()
+class SyntheticAVSSDataset(_GeneratedIfMissing, AVSSDataset):
+    """:class:`AVSSDataset` on synthetic data generated if missing.
+
+    Args:
+        data_root: Where the synthetic AVSS tree is (or will be).
+        synthetic: Options of :func:`make_synthetic_avss` (``seed``,
+            ``size``, ``clips``).
+    """
+
+    ensure = staticmethod(ensure_synthetic_avss)

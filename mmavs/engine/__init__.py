@@ -1,8 +1,11 @@
 from .bf16_optim_wrapper import BF16OptimWrapper
-from .hooks import FreezeModuleHook, UncertaintyVisualizationHook
+from .hooks import (AtomicCheckpointHook, CheckpointSaveError,
+                    FreezeModuleHook, StrictLoadHook,
+                    UncertaintyVisualizationHook)
 from .optim_constructor import AVSOptimWrapperConstructor
 
 __all__ = [
-    'AVSOptimWrapperConstructor', 'BF16OptimWrapper', 'FreezeModuleHook',
+    'AtomicCheckpointHook', 'AVSOptimWrapperConstructor', 'BF16OptimWrapper',
+    'CheckpointSaveError', 'FreezeModuleHook', 'StrictLoadHook',
     'UncertaintyVisualizationHook'
 ]

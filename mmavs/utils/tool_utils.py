@@ -35,6 +35,10 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         'train_cfg.max_epochs=2 or load_from=PATH; lists as a=[1,2]')
     parser.add_argument(
         '--launcher', choices=LAUNCHERS, default='none', help='job launcher')
+    parser.add_argument(
+        '--non-strict', action='store_true',
+        help='load a checkpoint whose keys or shapes do not all match the '
+        'model (the rest stays random); by default any mismatch fails')
     # Both spellings: torch.distributed.launch passed --local_rank before
     # torch 2.0 and --local-rank since.
     parser.add_argument(
@@ -97,7 +101,41 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
     cfg.work_dir = resolve_work_dir(cfg, args.work_dir, args.config)
+    apply_strict_load(cfg, not getattr(args, 'non_strict', False))
+    check_writable_dir(cfg.work_dir, '--work-dir')
     return cfg
+
+
+def apply_strict_load(cfg: Config, strict: bool) -> None:
+    """Make the runner check loaded checkpoints (``StrictLoadHook``).
+
+    Configs built on ``default_runtime.py`` have the hook already; others
+    get it here, so that the tools load strictly whatever the config.
+    """
+    hooks = cfg.get('default_hooks') or {}
+    hook = hooks.get('strict_load') or dict(type='StrictLoadHook')
+    hook['strict'] = strict
+    hooks['strict_load'] = hook
+    cfg.default_hooks = hooks
+
+
+def check_writable_dir(path: str, option: str) -> None:
+    """Create ``path`` if needed and prove a file can be written in it.
+
+    Raises:
+        SystemExit: Naming the option and the reason, before any work.
+    """
+    if '://' in path:
+        return  # remote storage: left to its backend
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = osp.join(path, f'.write-test-{os.getpid()}')
+        with open(probe, 'w'):
+            pass
+        os.remove(probe)
+    except OSError as err:
+        raise SystemExit(f'error: {option} {path} is not writable: '
+                         f'{err.strerror or err}') from None
 
 
 def cli_overrides(args: argparse.Namespace) -> Dict[str, Any]:

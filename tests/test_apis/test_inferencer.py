@@ -18,6 +18,7 @@ from mmavs.datasets.synthetic_video import make_synthetic_video
 from mmavs.datasets.vggish_logmel import to_mono_16k, waveform_to_examples
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG_512 = 'configs/avsegformer/avsegformer_r50_1xb2-30e_s4-512x512.py'
 
 
 @pytest.fixture(scope='module')
@@ -46,11 +47,11 @@ def test_defaults_from_configs():
     real = Config.fromfile(
         osp.join(ROOT, 'configs/tpavi/tpavi_r50_1xb4-30e_ms3-224x224.py'))
     assert default_frame_size(real) == (224, 224)
-    real.test_dataloader.dataset.pipeline.insert(
-        1, dict(type='Resize', scale=(320, 160)))
     real.test_dataloader.dataset.num_frames = 3
-    assert default_frame_size(real) == (160, 320)
     assert default_clip_length(real) == 3
+    # A real config that resizes: its ResizeAVSClip sets the size.
+    assert default_frame_size(Config.fromfile(osp.join(ROOT, CONFIG_512))) \
+        == (512, 512)
 
 
 def test_frame_audio_examples_align_and_clamp():

@@ -42,3 +42,20 @@ def test_other_options_or_foreign_folder_are_refused(tmp_path):
     with pytest.raises(ValueError, match='holds no synthetic_meta.json'):
         ensure_synthetic_avsbench(str(foreign), **OPTIONS)
     assert (foreign / 'notes.txt').read_text() == 'mine'
+
+
+def test_synthetic_avss_generated_on_first_use_then_reused(tmp_path):
+    from mmavs.datasets import ensure_synthetic_avss
+    root = str(tmp_path / 'avss')
+    options = dict(seed=1, size=16, clips=dict(v1m=dict(val=1),
+                                               v2=dict(val=1)))
+    dataset = DATASETS.build(dict(
+        type='SyntheticAVSSDataset', data_root=root, split='val',
+        synthetic=options, pipeline=[
+            dict(type='LoadAVSFrames'), dict(type='LoadAVSSColorMask'),
+            dict(type='LoadAVSSAudio'), dict(type='PackAVSInputs')]))
+    assert len(dataset) == 2
+    assert dataset[0]['inputs'].shape == (10, 3, 16, 16)
+    ensure_synthetic_avss(root, **options)
+    with pytest.raises(ValueError, match='generated with other options'):
+        ensure_synthetic_avss(root, **dict(options, size=32))

@@ -277,3 +277,97 @@ def test_dump_frame_results_keeps_every_frame(tmp_path):
     assert metric.evaluate(size=3) == {}
     assert mmengine.load(str(tmp_path / 'd.pkl')) == frames + [
         dict(name='no clip')]
+
+
+def mismatched_checkpoint(trained, tmp_path):
+    """The toy model's checkpoint with a foreign key and a wider conv."""
+    ckpt = torch.load(str(trained['work_dir'] / 'epoch_2.pth'),
+                      weights_only=False)
+    ckpt['state_dict']['conv.weight'] = torch.zeros(1, 4, 1, 1)
+    ckpt['state_dict']['head.extra'] = torch.zeros(2)
+    path = str(tmp_path / 'other.pth')
+    torch.save(ckpt, path)
+    return path
+
+
+def test_checkpoint_names_its_config(trained):
+    ckpt = mmengine.runner.CheckpointLoader.load_checkpoint(
+        str(trained['work_dir'] / 'epoch_2.pth'))
+    assert ckpt['meta']['config_file'].endswith('toy_avs_config.py')
+
+
+def test_test_tool_and_load_from_are_strict(toy_setup, trained, tmp_path):
+    other = mismatched_checkpoint(trained, tmp_path)
+    code, output = run_tool(toy_setup, 'tools/test.py', toy_setup['config'],
+                            other, '--work-dir', str(tmp_path / 'w'),
+                            check=False)
+    assert code != 0
+    assert (f'checkpoint {other} does not match the model: 1 unexpected '
+            'keys (in the checkpoint, not in the model): head.extra; 1 keys '
+            'of another shape: conv.weight [1, 4, 1, 1] vs model '
+            '[1, 3, 1, 1]. The checkpoint was made for ') in output
+    assert 'toy_avs_config.py' in output and '--non-strict' in output
+    code, output = run_tool(toy_setup, 'tools/test.py', toy_setup['config'],
+                            other, '--work-dir', str(tmp_path / 'w'),
+                            '--non-strict', check=False)
+    assert code == 0 and 'non-strict load' in output
+    code, output = run_tool(toy_setup, 'tools/train.py', toy_setup['config'],
+                            '--work-dir', str(tmp_path / 't'),
+                            '--cfg-options', f'load_from={other}',
+                            check=False)
+    assert code != 0 and 'does not match the model' in output
+
+
+def test_resume_with_nothing_to_resume(toy_setup, trained, tmp_path,
+                                       monkeypatch):
+    monkeypatch.syspath_prepend(str(toy_setup['root']))
+    train = load_tool('tools/train.py')
+    config = toy_setup['config']
+    empty = str(tmp_path / 'empty')
+    with pytest.raises(SystemExit, match='no checkpoint to resume in .*'
+                       'empty .no last_checkpoint'):
+        train.main([config, '--work-dir', empty, '--resume'])
+    os.makedirs(tmp_path / 'stale')
+    (tmp_path / 'stale' / 'last_checkpoint').write_text('/gone/epoch_3.pth')
+    with pytest.raises(SystemExit, match='names /gone/epoch_3.pth, which '
+                       'does not exist'):
+        train.main([config, '--work-dir', str(tmp_path / 'stale'),
+                    '--resume'])
+    missing = str(tmp_path / 'typo.pth')
+    with pytest.raises(SystemExit, match=f'checkpoint not found: {missing}'):
+        train.main([config, '--work-dir', empty, '--resume', missing])
+    cfg = Config(dict(resume=True, load_from=None, work_dir=empty))
+    train.check_resume(cfg, allow_scratch=True)
+    assert cfg.resume is False
+    cfg = Config(dict(resume=True, load_from=None,
+                      work_dir=str(trained['work_dir'])))
+    train.check_resume(cfg, allow_scratch=False)
+    assert cfg.resume is True
+
+
+def test_output_folders_checked_before_the_run(toy_setup, trained,
+                                               tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(toy_setup['root']))
+    test = load_tool('tools/test.py')
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('')
+    checkpoint = str(trained['work_dir'] / 'epoch_2.pth')
+    with pytest.raises(SystemExit, match=f'--out {blocker} is not '
+                       'writable'):
+        test.check_args(test.parse_args(
+            [toy_setup['config'], checkpoint, '--out',
+             str(blocker / 'preds.pkl')]))
+    with pytest.raises(SystemExit, match='--show-dir .* is not writable'):
+        test.check_args(test.parse_args(
+            [toy_setup['config'], checkpoint, '--show-dir',
+             str(blocker / 'show')]))
+    with pytest.raises(SystemExit, match='--work-dir .* is not writable'):
+        test.main([toy_setup['config'], checkpoint, '--work-dir',
+                   str(blocker / 'w')])
+    if os.geteuid() != 0:  # root writes into read-only folders
+        read_only = tmp_path / 'ro'
+        read_only.mkdir(mode=0o555)
+        with pytest.raises(SystemExit, match='--out .* is not writable'):
+            test.check_args(test.parse_args(
+                [toy_setup['config'], checkpoint, '--out',
+                 str(read_only / 'preds.pkl')]))

@@ -6,10 +6,14 @@ Usage::
         [--splits train val test] [--num-frames 5] [--frame-size 224]
         [--jobs 4] [--max-listed 10] [--strict]
 
-Given a config, the AVSBench datasets of its train / val / test dataloaders
-are checked (their ``data_root``, subset, split and ``num_frames``); given a
-directory, it is checked as an AVSBench root. Prints a per-split table and
-the problems and warnings found (see ``mmavs/datasets/avsbench_check.py``).
+Given a config, the AVSBench and AVSS datasets of its train / val / test
+dataloaders are checked (their ``data_root``, subset, split and
+``num_frames``); given a directory, it is checked as an AVSS root when it
+holds ``metadata.csv`` (subsets ``v1s v1m v2``), else as an AVSBench-Object
+root (``s4 ms3``). Prints a per-split table and the problems and warnings
+found (see ``mmavs/datasets/avsbench_check.py`` and ``avss_check.py``).
+``--num-frames`` and ``--frame-size`` apply to AVSBench-Object only (AVSS
+clips have 5 or 10 frames by subset, at their original resolution).
 
 Exit status: 0 when there is no problem (warnings, such as split sizes that
 differ from the published ones, do not count unless ``--strict``), 1 when
@@ -25,14 +29,20 @@ import mmavs  # noqa: F401  (registers the datasets)
 from mmavs.datasets.avsbench import SPLITS
 from mmavs.datasets.avsbench_check import (SUBSETS, CheckReport,
                                            check_avsbench, format_report)
+from mmavs.datasets.avss import METADATA_FILE, SUBSET_FRAMES, AVSSDataset
+from mmavs.datasets.avss_check import check_avss
+
+AVSS_SUBSETS = tuple(SUBSET_FRAMES)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('target', help='config file or AVSBench root')
-    parser.add_argument('--subsets', nargs='+', choices=list(SUBSETS),
-                        default=list(SUBSETS),
-                        help='subsets to check (root only)')
+    parser.add_argument('--subsets', nargs='+',
+                        choices=list(SUBSETS) + list(AVSS_SUBSETS),
+                        default=None,
+                        help='subsets to check (root only; default s4 ms3, '
+                        'or v1s v1m v2 for an AVSS root)')
     parser.add_argument('--splits', nargs='+', choices=list(SPLITS),
                         default=list(SPLITS), help='splits (root only)')
     parser.add_argument('--num-frames', type=int, default=None,
@@ -53,10 +63,13 @@ Target = Tuple[str, str, int]  # (data_root, subset, num_frames)
 
 
 def subset_of(dataset_type: object) -> Optional[str]:
-    """``'s4'`` / ``'ms3'`` for an AVSBench dataset type (or subclass)."""
+    """``'s4'`` / ``'ms3'`` for an AVSBench dataset type (or subclass),
+    ``'avss'`` for an AVSS one."""
     from mmseg.registry import DATASETS
     cls = DATASETS.get(dataset_type) if isinstance(dataset_type, str) \
         else dataset_type
+    if isinstance(cls, type) and issubclass(cls, AVSSDataset):
+        return 'avss'
     for subset, base in SUBSETS.items():
         if isinstance(cls, type) and issubclass(cls, base):
             return subset
@@ -75,6 +88,7 @@ def targets_from_config(path: str,
         if subset is None:
             continue
         key = (dataset['data_root'], subset,
+               10 if subset == 'avss' else
                num_frames or dataset.get('num_frames', 5))
         split = dataset.get('split', 'train')
         if split not in targets.setdefault(key, []):
@@ -92,21 +106,45 @@ def merge(reports: Sequence[CheckReport]) -> CheckReport:
     return merged
 
 
+def check_target(root: str, subset: str, splits: Sequence[str],
+                 num_frames: int, args: argparse.Namespace,
+                 avss_subsets: Sequence[str] = AVSS_SUBSETS) -> CheckReport:
+    if subset == 'avss':
+        return check_avss(root, avss_subsets, splits, args.jobs)
+    return check_avsbench(root, [subset], splits, num_frames,
+                          args.frame_size, args.jobs)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    if osp.isdir(args.target):
-        reports = [check_avsbench(args.target, args.subsets, args.splits,
+    if osp.isdir(args.target) and \
+            osp.isfile(osp.join(args.target, METADATA_FILE)):
+        subsets = args.subsets or list(AVSS_SUBSETS)
+        wrong = [s for s in subsets if s not in AVSS_SUBSETS]
+        if wrong:
+            print(f'error: {args.target} is an AVSS root; subsets {wrong} '
+                  f'are not AVSS subsets {list(AVSS_SUBSETS)}',
+                  file=sys.stderr)
+            return 2
+        reports = [check_avss(args.target, subsets, args.splits, args.jobs)]
+    elif osp.isdir(args.target):
+        subsets = args.subsets or list(SUBSETS)
+        wrong = [s for s in subsets if s not in SUBSETS]
+        if wrong:
+            print(f'error: {args.target} has no {METADATA_FILE}, so it is '
+                  f'not an AVSS root (subsets {wrong})', file=sys.stderr)
+            return 2
+        reports = [check_avsbench(args.target, subsets, args.splits,
                                   args.num_frames or 5, args.frame_size,
                                   args.jobs)]
     elif osp.isfile(args.target):
         targets = targets_from_config(args.target, args.num_frames)
         if not targets:
-            print(f'error: {args.target} has no AVSBench dataset in its '
-                  'dataloaders', file=sys.stderr)
+            print(f'error: {args.target} has no AVSBench dataset (S4, MS3 '
+                  'or AVSS) in its dataloaders', file=sys.stderr)
             return 2
         reports = [
-            check_avsbench(root, [subset], splits, frames, args.frame_size,
-                           args.jobs)
+            check_target(root, subset, splits, frames, args)
             for (root, subset, frames), splits in targets.items()
         ]
     else:

@@ -10,8 +10,11 @@ and the registered ``AVSMetric`` through mmengine's ``Evaluator``:
 Example::
 
     python tools/misc/synthetic_baselines.py --data-root data/synthetic_avsbench
+    python tools/misc/synthetic_baselines.py --avss --data-root data/synthetic_avss
 
-A subset the data was generated without (e.g. no S4 tree) is skipped.
+A subset the data was generated without (e.g. no S4 tree) is skipped. With
+``--avss`` the synthetic AVSS tree is scored with ``AVSSMetric``; there
+``all objects`` predicts every visible object with its (visible) class.
 """
 import argparse
 import os.path as osp
@@ -27,6 +30,10 @@ from mmavs.datasets import avs_collate
 from mmavs.datasets.synthetic_avsbench import (META_FILE, load_synthetic_meta,
                                                make_synthetic_avsbench,
                                                render_clip)
+from mmavs.datasets.synthetic_avss import META_FILE as AVSS_META_FILE
+from mmavs.datasets.synthetic_avss import (load_synthetic_avss_meta,
+                                           make_synthetic_avss,
+                                           render_avss_clip)
 from mmseg.registry import DATASETS
 
 PIPELINE = [
@@ -36,16 +43,26 @@ PIPELINE = [
     dict(type='PackAVSInputs')
 ]
 SUBSETS = dict(s4='AVSBenchS4Dataset', ms3='AVSBenchMS3Dataset')
+AVSS_PIPELINE = [
+    dict(type='LoadAVSFrames'),
+    dict(type='LoadAVSSColorMask'),
+    dict(type='LoadAVSSAudio'),
+    dict(type='PackAVSInputs')
+]
+AVSS_KEYS = ('mIoU', 'Fscore', 'mIoU_noBg', 'mIoU_protoB', 'Fscore_protoB',
+             'FDR_protoB')
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--data-root', default='data/synthetic_avsbench')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--size', type=int, default=64)
     parser.add_argument('--split', default='test')
     parser.add_argument('--batch-size', type=int, default=3)
-    return parser.parse_args()
+    parser.add_argument('--avss', action='store_true',
+                        help='score a synthetic AVSS tree (AVSSMetric)')
+    return parser.parse_args(argv)
 
 
 def baseline_masks(clip: dict, size: int) -> dict:
@@ -79,9 +96,63 @@ def evaluate(dataset, clips: list, size: int, batch_size: int) -> dict:
     return {n: e.evaluate(len(dataset)) for n, e in evaluators.items()}
 
 
+def avss_baseline_maps(clip: dict, size: int) -> dict:
+    """Class maps of each AVSS baseline, 10 frames (padding: background)."""
+    rendered = render_avss_clip(clip, size)
+    pad = [torch.zeros(size, size, dtype=torch.long)] * (
+        10 - len(rendered['labels']))
+    maps = {
+        'all objects': rendered['visible'],
+        'nothing': [v * 0 for v in rendered['visible']],
+        'oracle': rendered['labels'],
+    }
+    return {n: [torch.from_numpy(m).long() for m in v] + pad
+            for n, v in maps.items()}
+
+
+def evaluate_avss(dataset, clips: list, size: int, batch_size: int) -> dict:
+    """Score each baseline on an AVSS ``dataset`` with ``AVSSMetric``."""
+    names = ('all objects', 'nothing', 'oracle')
+    evaluators = {n: Evaluator(dict(type='AVSSMetric')) for n in names}
+    by_name = {clip['uid']: clip for clip in clips}
+    loader = DataLoader(dataset, batch_size=batch_size, collate_fn=avs_collate)
+    for batch in loader:
+        outputs = {n: [] for n in names}
+        for sample in batch['data_samples']:
+            maps = avss_baseline_maps(by_name[sample.clip_name], size)
+            for n in names:
+                pred = sample.clone()
+                pred.pred_sem_seg = PixelData(
+                    data=maps[n][sample.frame_index][None])
+                outputs[n].append(pred)
+        for n in names:
+            evaluators[n].process(outputs[n], batch)
+    return {n: e.evaluate(len(dataset)) for n, e in evaluators.items()}
+
+
+def main_avss(args) -> None:
+    if not osp.isfile(osp.join(args.data_root, AVSS_META_FILE)):
+        print(f'generating synthetic AVSS data in {args.data_root}')
+        make_synthetic_avss(args.data_root, seed=args.seed, size=args.size)
+    meta = load_synthetic_avss_meta(args.data_root)
+    dataset = DATASETS.build(
+        dict(type='AVSSDataset', data_root=args.data_root, split=args.split,
+             pipeline=AVSS_PIPELINE, test_mode=True))
+    clips = [c for c in meta['videos'] if c['split'] == args.split]
+    results = evaluate_avss(dataset, clips, meta['size'], args.batch_size)
+    print(f'\nAVSS {args.split} ({len(dataset)} clips)')
+    print(f'{"prediction":<12}' + ''.join(f'{k:>15}' for k in AVSS_KEYS))
+    for name, metrics in results.items():
+        print(f'{name:<12}' + ''.join(f'{metrics[k]:>15.4f}'
+                                      for k in AVSS_KEYS))
+
+
 def main():
     args = parse_args()
     init_default_scope('mmseg')
+    if args.avss:
+        main_avss(args)
+        return
     if not osp.isfile(osp.join(args.data_root, META_FILE)):
         print(f'generating synthetic AVSBench data in {args.data_root}')
         make_synthetic_avsbench(args.data_root, seed=args.seed, size=args.size)

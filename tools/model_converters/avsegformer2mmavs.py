@@ -26,8 +26,8 @@ from mmavs.models.utils import (AVSEGFORMER_UNUSED_PREFIXES,
                                 avsegformer_to_mmavs, read_state_dict)
 from mmavs.models.utils.converted_checkpoint import (
     ConversionError, build_model_without_weights, check_num_classes,
-    check_strict, conversion_meta, converter_parser, print_conversion,
-    save_atomic, summarize_dropped)
+    check_strict, conversion_meta, describe_conversion, save_atomic,
+    summarize_dropped)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # S4 and MS3 configs build the same modules, so one config per backbone
@@ -41,10 +41,15 @@ DOC = 'configs/avsegformer/README.md'
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    return converter_parser(
-        'Convert an AVSegFormer reference checkpoint',
-        'mmavs config the result must load into (default: the S4 '
-        'AVSegFormer config of the checkpoint\'s backbone)').parse_args(argv)
+    parser = argparse.ArgumentParser(
+        description='Convert an AVSegFormer reference checkpoint')
+    parser.add_argument('src', help='reference checkpoint (.pth)')
+    parser.add_argument('dst', help='output checkpoint for mmavs')
+    parser.add_argument(
+        '--config',
+        help='mmavs config the result must load into (default: the S4 '
+        'AVSegFormer config of the checkpoint\'s backbone)')
+    return parser.parse_args(argv)
 
 
 def convert(src: str, dst: str, config: Optional[str] = None) -> dict:
@@ -90,7 +95,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (ConversionError, FileNotFoundError, ValueError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    print_conversion(meta, args.dst)
+    print('\n'.join(describe_conversion(meta, args.dst)))
     return 0
 
 

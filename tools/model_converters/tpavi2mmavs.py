@@ -39,8 +39,8 @@ from mmavs.models.utils import (TPAVI_UNUSED_PREFIXES, read_state_dict,
                                 tpavi_to_mmavs)
 from mmavs.models.utils.converted_checkpoint import (
     ConversionError, build_model_without_weights, check_num_classes,
-    check_strict, conversion_meta, converter_parser, print_conversion,
-    save_atomic, summarize_dropped)
+    check_strict, conversion_meta, describe_conversion, save_atomic,
+    summarize_dropped)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # S4 and MS3 configs build the same modules (MS3 only adds a loss), so one
@@ -55,9 +55,13 @@ DOC = 'configs/tpavi/README.md'
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = converter_parser(
-        'Convert an AVSBench reference TPAVI checkpoint',
-        'mmavs config the result must load into (default: the S4 TPAVI '
+    parser = argparse.ArgumentParser(
+        description='Convert an AVSBench reference TPAVI checkpoint')
+    parser.add_argument('src', help='reference checkpoint (.pth)')
+    parser.add_argument('dst', help='output checkpoint for mmavs')
+    parser.add_argument(
+        '--config',
+        help='mmavs config the result must load into (default: the S4 TPAVI '
         'config of the checkpoint\'s backbone)')
     audio = parser.add_mutually_exclusive_group()
     audio.add_argument(
@@ -140,7 +144,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (ConversionError, FileNotFoundError, ValueError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    print_conversion(meta, args.dst)
+    print('\n'.join(describe_conversion(meta, args.dst)))
     if meta['vggish'] is None:
         print('  no audio weights: the model takes VGGish from its init_cfg; '
               'tools/test.py needs a file converted with --vggish')

@@ -28,11 +28,15 @@ model = dict(
         audio=dict(
             type='VGGish',
             frozen=True,
-            init_cfg=dict(type='Pretrained',
+            # The torchvggish file; all 18 tensors must load.
+            init_cfg=dict(type='PretrainedVGGish',
                           checkpoint='pretrained/vggish-10086976.pth'))),
     neck=dict(
         type='TPAVINeck', in_channels=[64, 128, 320, 512], channels=channels),
+    # The reference decoder, in-place ReLU included (its units add ReLU(x),
+    # and the matching loss sees ReLU of the fused maps).
     decode_head=dict(
-        type='AVSFPNHead', in_channels=[channels] * 4, channels=channels),
+        type='AVSFPNHead', in_channels=[channels] * 4, channels=channels,
+        reference_inplace_relu=True),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -6,8 +6,8 @@ from mmengine.structures import PixelData
 from mmseg.registry import TRANSFORMS
 from mmseg.structures import SegDataSample
 
-FRAME_META_KEYS = ('clip_name', 'category', 'audio_path', 'ori_shape',
-                   'img_shape')
+FRAME_META_KEYS = ('clip_name', 'category', 'subset', 'split', 'audio_path',
+                   'ori_shape', 'img_shape')
 
 
 @TRANSFORMS.register_module()
@@ -26,8 +26,8 @@ class PackAVSInputs(BaseTransform):
         ``clip_index`` (the clip's dataset index), ``frame_index``,
         ``num_frames`` (T, the frames packed), ``frame_valid``,
         ``annotated`` and the clip's ``clip_name``, ``category``,
-        ``audio_path``, ``ori_shape``, ``img_shape``. The clip layout these
-        keys describe: ``docs/en/architecture.md``.
+        ``subset``, ``split``, ``audio_path``, ``ori_shape``, ``img_shape``.
+        The clip layout these keys describe: ``docs/en/architecture.md``.
     """
 
     def transform(self, results: dict) -> dict:

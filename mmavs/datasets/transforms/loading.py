@@ -1,10 +1,22 @@
 """Transforms that read one AVSBench clip from disk and check what they read.
 
-Every problem (a missing or unreadable file, frames of different sizes, audio of
-the wrong shape) raises an error that names the file.
+Every problem (a missing or unreadable file, frames of different sizes, audio
+of the wrong shape or type) raises an error that names the file. The rules for
+frames (:func:`read_frame`) and audio features (:func:`check_log_mel`) are
+written once here and applied by the datasets' pipeline and by
+``tools/misc/check_dataset.py`` alike:
+
+- frames are 8-bit: grayscale, palette, RGBA and other 8-bit modes are
+  converted to RGB explicitly (grey replicated, alpha dropped, as PIL's
+  ``convert('RGB')``); 16-bit frames are refused, because the right scaling
+  to 8 bits depends on how they were made (PIL would clip 16-bit grey to
+  white) and every AVSBench frame is 8-bit;
+- audio features are floating point, finite and ``(T, 1, 96, 64)``;
+- a missing feature file is reported with every name tried (``.npy`` and
+  ``.pkl``).
 """
 import os.path as osp
-from typing import List
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -19,6 +31,18 @@ class ClipFileError(ValueError):
     """A file of a clip is missing, unreadable or malformed."""
 
 
+class FrameBitDepthError(ClipFileError):
+    """A frame has more than 8 bits per sample."""
+
+
+class AudioFeatureError(ClipFileError):
+    """Audio features break the audio rule; ``kind`` says which part."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
 def read_image(path: str, mode: str, what: str) -> np.ndarray:
     """Decode ``path`` with PIL in ``mode``; raise naming the file on failure."""
     if not osp.isfile(path):
@@ -28,6 +52,60 @@ def read_image(path: str, mode: str, what: str) -> np.ndarray:
             return np.asarray(image.convert(mode))
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise ClipFileError(f'corrupt or unreadable {what} {path}: {err}') \
+            from err
+
+
+# PIL modes of more than 8 bits per sample.
+HIGH_BIT_MODES = ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F')
+RGB_MODE = 'RGB'
+
+
+def frame_rule(image: Image.Image, path: str) -> Optional[str]:
+    """Apply the frame rule to an opened image.
+
+    Returns:
+        str or None: A note when the frame is converted to RGB (from
+        grayscale, RGBA, ...), None when it is 8-bit RGB already.
+
+    Raises:
+        ClipFileError: A 16-bit (or 32-bit) frame.
+    """
+    raw = ''
+    if image.tile and len(image.tile[0]) > 3:
+        # PNG decodes 16-bit RGB(A) to 8 bits without a word: its raw mode
+        # (e.g. 'RGB;16B') tells.
+        raw = str(image.tile[0][3])
+    if image.mode in HIGH_BIT_MODES or ';16' in raw:
+        raise FrameBitDepthError(
+            f'16-bit frame {path} (PIL mode {image.mode}, raw {raw or "-"}): '
+            'mmavs reads 8-bit frames, as AVSBench stores them; convert it '
+            'to 8-bit RGB with the scaling your data needs (e.g. '
+            '(array >> 8).astype(np.uint8) for full-range 16-bit)')
+    if image.mode != RGB_MODE:
+        return f'{path}: {image.mode} frame converted to RGB'
+    return None
+
+
+def read_frame(path: str) -> Tuple[np.ndarray, Optional[str]]:
+    """Read a frame as ``(H, W, 3)`` uint8 RGB under :func:`frame_rule`.
+
+    Returns:
+        tuple: The frame and the conversion note (None if none was needed).
+
+    Raises:
+        FileNotFoundError: No such file.
+        ClipFileError: Unreadable, or 16-bit.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'missing frame: {path}')
+    try:
+        with Image.open(path) as image:
+            note = frame_rule(image, path)
+            return np.asarray(image.convert(RGB_MODE)), note
+    except ClipFileError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        raise ClipFileError(f'corrupt or unreadable frame {path}: {err}') \
             from err
 
 
@@ -41,19 +119,42 @@ def check_same_size(arrays: List[np.ndarray], paths: List[str],
                 f'clip\'s first {what} {paths[0]} is {shape[1]}x{shape[0]}')
 
 
+# The ImageNet mean colour, BGR, rounded: a padded frame normalises to ~0.
+MEAN_BGR = (104, 116, 124)
+
+
 @TRANSFORMS.register_module()
 class LoadAVSFrames(BaseTransform):
     """Read the T frames of a clip.
 
+    A ``None`` path is a padding frame (AVSS pads 5-frame clips to 10): it
+    is filled with ``pad_val`` at the size of the clip's real frames.
+
     Required keys: ``frame_paths``.
     Added keys: ``imgs`` (T arrays ``(H, W, 3)`` uint8 BGR, the mmseg
     convention), ``img_shape``, ``ori_shape``.
+
+    Args:
+        pad_val: BGR colour of padding frames (the mean colour, so that they
+            are close to zero after normalisation, as in AVSBench).
     """
+
+    def __init__(self, pad_val: Sequence[int] = MEAN_BGR) -> None:
+        self.pad_val = tuple(pad_val)
 
     def transform(self, results: dict) -> dict:
         paths = results['frame_paths']
-        imgs = [read_image(p, 'RGB', 'frame')[..., ::-1].copy() for p in paths]
-        check_same_size(imgs, paths, 'frame')
+        real = [p for p in paths if p is not None]
+        if not real:
+            raise ClipFileError(
+                f'clip {results.get("clip_name")} has no real frame')
+        loaded = [read_frame(p)[0][..., ::-1].copy()
+                  for p in real]
+        check_same_size(loaded, real, 'frame')
+        pad = np.empty_like(loaded[0])
+        pad[...] = np.asarray(self.pad_val, dtype=np.uint8)
+        frames = iter(loaded)
+        imgs = [next(frames) if p is not None else pad.copy() for p in paths]
         results['imgs'] = imgs
         results['img_shape'] = imgs[0].shape[:2]
         results['ori_shape'] = imgs[0].shape[:2]
@@ -97,10 +198,23 @@ class LoadAVSMasks(BaseTransform):
         return results
 
 
+AUDIO_SUFFIXES = ('.npy', '.pkl')
+
+
+def audio_candidates(path: str) -> List[str]:
+    """Every file name the datasets look for in place of ``path``."""
+    stem, ext = osp.splitext(path)
+    return [stem + s for s in AUDIO_SUFFIXES] if ext in AUDIO_SUFFIXES \
+        else [path]
+
+
 def load_log_mel(path: str) -> np.ndarray:
     """Read a log-mel feature file (``.npy`` or AVSBench ``.pkl``) safely."""
     if not osp.isfile(path):
-        raise FileNotFoundError(f'missing audio features: {path}')
+        tried = audio_candidates(path)
+        raise FileNotFoundError(
+            'missing audio features: ' + (path if len(tried) == 1 else
+                                          'tried ' + ' and '.join(tried)))
     try:
         if path.endswith('.npy'):
             return np.load(path, allow_pickle=False)
@@ -124,13 +238,29 @@ class LoadAVSAudio(BaseTransform):
     def transform(self, results: dict) -> dict:
         path = results['audio_path']
         audio = load_log_mel(path)
-        expected = (results['num_frames'], ) + EXAMPLE_SHAPE
-        if tuple(audio.shape) != expected:
-            raise ClipFileError(
-                f'audio features {path} have shape {tuple(audio.shape)}, '
-                f'expected {expected} (frames, 1, 96, 64)')
-        audio = audio.astype(np.float32)
-        if not np.isfinite(audio).all():
-            raise ClipFileError(f'audio features {path} contain NaN or inf')
-        results['audio'] = audio
+        check_log_mel(audio, results['num_frames'], path)
+        results['audio'] = audio.astype(np.float32)
         return results
+
+
+def check_log_mel(audio: np.ndarray, num_frames: int, path: str) -> None:
+    """The audio-feature rule: ``(T, 1, 96, 64)``, floating point, finite.
+
+    Raises:
+        ClipFileError: Naming the file, what it holds and what is expected.
+    """
+    expected = (num_frames, ) + EXAMPLE_SHAPE
+    if tuple(audio.shape) != expected:
+        raise AudioFeatureError(
+            f'audio features {path} have shape {tuple(audio.shape)}, '
+            f'expected {expected} (frames, 1, 96, 64)',
+            'audio features of wrong shape')
+    if not np.issubdtype(audio.dtype, np.floating):
+        raise AudioFeatureError(
+            f'audio features {path} are {audio.dtype}, expected floating '
+            'point log-mel values (integers mean the file holds something '
+            'else, e.g. quantised values or raw samples)',
+            'audio features not floating point')
+    if not np.isfinite(audio).all():
+        raise AudioFeatureError(f'audio features {path} contain NaN or inf',
+                                'audio features with NaN or inf')

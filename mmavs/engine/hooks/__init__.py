@@ -1,4 +1,9 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook, CheckpointSaveError
 from .freeze_module_hook import FreezeModuleHook
+from .strict_load_hook import StrictLoadHook
 from .uncertainty_hook import UncertaintyVisualizationHook
 
-__all__ = ['FreezeModuleHook', 'UncertaintyVisualizationHook']
+__all__ = [
+    'AtomicCheckpointHook', 'CheckpointSaveError', 'FreezeModuleHook',
+    'StrictLoadHook', 'UncertaintyVisualizationHook'
+]

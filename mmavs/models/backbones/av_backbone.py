@@ -13,6 +13,7 @@ from mmavs.structures import ClipLayout
 
 from ..utils import STRICT_INIT_TYPES, check_pretrained_layout
 from .vggish import VGGISH_EMBED_DIMS
+from .visual_backbones import as_feature_maps, build_visual_backbone
 
 PRETRAINED_DOC = 'docs/en/pretrained_weights.md'
 # init_cfg types whose ``checkpoint`` file must exist when the model is built.
@@ -55,7 +56,8 @@ class AudioVisualBackbone(BaseModule):
     Args:
         visual: Config of any visual backbone in ``MODELS`` that returns a
             tuple of feature maps (e.g. mmseg ``ResNet``,
-            ``MixVisionTransformer``).
+            ``MixVisionTransformer``), including other scopes' backbones
+            (``'mmpretrain.ConvNeXt'``: :mod:`.visual_backbones`).
         audio: Config of the audio encoder; by default the frozen VGGish.
         cache_audio: Remember the frozen audio encoder's output for each
             log-mel example seen, so that later epochs skip it (the frozen
@@ -81,7 +83,7 @@ class AudioVisualBackbone(BaseModule):
         super().__init__(init_cfg)
         check_pretrained_files(visual, 'model.backbone.visual')
         check_pretrained_files(audio, 'model.backbone.audio')
-        self.visual = MODELS.build(visual)
+        self.visual = build_visual_backbone(visual, 'model.backbone.visual')
         self.audio = MODELS.build(audio)
         # A file of the wrong layout fails here, not at init_weights.
         check_pretrained_layout(self.visual, visual, 'model.backbone.visual')
@@ -89,6 +91,7 @@ class AudioVisualBackbone(BaseModule):
         if cache_audio and any(p.requires_grad
                                for p in self.audio.parameters()):
             raise ValueError('cache_audio needs a frozen audio encoder')
+        self._visual_type = visual.get('type')
         self.cache_audio = cache_audio
         self._audio_cache: Dict[bytes, Tensor] = {}
         self.audio_norm = build_norm_layer(audio_norm, audio_channels)[1] \
@@ -121,7 +124,8 @@ class AudioVisualBackbone(BaseModule):
         if layout is not None and not bool(layout.frame_valid.all()):
             audio_feat = audio_feat * layout.frame_valid[:, None].to(
                 audio_feat.dtype)
-        return list(self.visual(frames)), audio_feat
+        return as_feature_maps(self.visual(frames),
+                               self._visual_type), audio_feat
 
     def encode_audio(self, examples: Tensor) -> Tensor:
         """``(N, 1, 96, 64)`` log-mel → ``(N, D_a)``, through the cache."""

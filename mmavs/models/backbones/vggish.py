@@ -13,15 +13,14 @@ The embedding ends with a ReLU and no PCA post-processing is applied, as in
 every audio-visual segmentation model that uses VGGish.
 """
 import os.path as osp
-from typing import Dict, List, Mapping, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
-from mmavs.utils import safe_torch_load
-from ..utils.weight_init import layout_problems
+from ..utils.weight_init import PretrainedVGGishInit
 
 # Channel widths of the convolutions; 'M' marks a 2x2 max-pool.
 VGGISH_CONV_CFG: Sequence[Union[int, str]] = (
@@ -31,7 +30,6 @@ VGGISH_INPUT_SHAPE = (1, 96, 64)
 # Size of the last conv map, (C, H, W), after four 2x2 pools of 96x64.
 VGGISH_FEATURE_SHAPE = (512, 6, 4)
 VGGISH_EMBED_DIMS = 128
-WEIGHTS_DOC = 'docs/en/pretrained_weights.md'
 
 
 def _make_features(cfg: Sequence[Union[int, str]],
@@ -74,61 +72,14 @@ def _make_embeddings(in_features: int, hidden: int = 4096,
         nn.Linear(hidden, out_features), nn.ReLU(inplace=True))
 
 
-def _extract_state_dict(loaded: object, path: str,
-                        prefix: str) -> Dict[str, Tensor]:
-    """Pick the VGGish tensors out of a loaded weight file.
-
-    Args:
-        loaded: What :func:`safe_torch_load` returned.
-        path: The file's path, for error messages.
-        prefix: Key prefix of the VGGish tensors (e.g. ``'vggish.'`` in an
-            AVSegFormer checkpoint); ``''`` for the torchvggish file.
-
-    Returns:
-        The tensors, with ``prefix`` stripped from their names.
-
-    Raises:
-        ValueError: ``loaded`` is not a mapping of names to tensors.
-    """
-    # mmengine checkpoints wrap the weights; torchvggish files are plain.
-    if isinstance(loaded, Mapping) and isinstance(
-            loaded.get('state_dict'), Mapping):
-        loaded = loaded['state_dict']
-    if not isinstance(loaded, Mapping):
-        raise ValueError(
-            f'VGGish weight file {path} holds a {type(loaded).__name__}, '
-            f'not a state dict; see {WEIGHTS_DOC} for the expected file.')
-    return {
-        key[len(prefix):]: value
-        for key, value in loaded.items()
-        if key.startswith(prefix) and isinstance(value, Tensor)
-    }
-
-
-def _check_state_dict(state: Mapping[str, Tensor],
-                      expected: Mapping[str, Tensor], path: str) -> None:
-    """Raise unless ``state`` has exactly the names and shapes of ``expected``.
-
-    Raises:
-        ValueError: Keys are missing or unexpected, or shapes differ. The
-            message names the file, the first few offending keys and
-            :data:`WEIGHTS_DOC`.
-    """
-    problems = layout_problems(state, expected)
-    if not problems:
-        return
-    raise ValueError(
-        f'{path} is not a VGGish weight file in the torchvggish layout '
-        f'(vggish-10086976.pth); {"; ".join(problems)}. See {WEIGHTS_DOC} '
-        'for where to get the file and where to put it.')
-
-
 def read_vggish_weights(model: nn.Module, path: str,
                         prefix: str = '') -> Dict[str, Tensor]:
     """Read torchvggish weights and check them against ``model``'s layout.
 
-    The file is read with :func:`mmavs.utils.safe_torch_load` (tensors only,
-    no code execution) onto the CPU.
+    The same check as ``init_cfg=dict(type='PretrainedVGGish', ...)``
+    (:class:`~mmavs.models.utils.PretrainedVGGishInit`): the file is read
+    with :func:`mmavs.utils.safe_torch_load` (tensors only, no code
+    execution) onto the CPU, and its names and shapes must be the model's.
 
     Args:
         model: A :class:`VGGish` (or any module with the same state dict).
@@ -141,28 +92,31 @@ def read_vggish_weights(model: nn.Module, path: str,
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: The file's keys or shapes differ from the model's.
+        WeightFileError: The file's keys or shapes differ from the model's,
+            or it holds no state dict (a ``ValueError``).
         mmavs.utils.CheckpointLoadError: The file is corrupt or unsafe.
     """
-    path = osp.expanduser(str(path))
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'VGGish weight file not found: {path}. See {WEIGHTS_DOC} for '
-            'how to download vggish-10086976.pth.')
-    loaded = safe_torch_load(path, map_location='cpu')
-    state = _extract_state_dict(loaded, path, prefix)
-    _check_state_dict(state, model.state_dict(), path)
-    return state
+    init = PretrainedVGGishInit(osp.expanduser(str(path)), prefix=prefix)
+    return dict(init.check(model))
 
 
 def load_vggish_weights(model: nn.Module, path: str, prefix: str = '') -> None:
-    """Load torchvggish weights into ``model`` after an exact layout check.
+    """Load torchvggish weights into ``model`` after an exact layout check
+    (what ``init_cfg=dict(type='PretrainedVGGish', ...)`` does); see
+    :func:`read_vggish_weights` for the arguments and errors."""
+    PretrainedVGGishInit(osp.expanduser(str(path)), prefix=prefix)(model)
 
-    See :func:`read_vggish_weights` for the arguments and errors; the
-    tensors are then copied with strict key matching.
+
+def _strict_init_cfg(init_cfg):
+    """``init_cfg`` with a legacy ``Pretrained`` made ``PretrainedVGGish``.
+
+    Configs written before VGGish used the registered strict loader name
+    mmengine's ``Pretrained``, which loads with ``strict=False``; they get
+    the strict loader they always had.
     """
-    model.load_state_dict(read_vggish_weights(model, path, prefix),
-                          strict=True)
+    if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
+        return dict(init_cfg, type='PretrainedVGGish')
+    return init_cfg
 
 
 @MODELS.register_module()
@@ -173,15 +127,16 @@ class VGGish(BaseModule):
         frozen: If True, parameters get ``requires_grad=False``, the module
             stays in eval mode whatever ``train()`` is asked, and ``forward``
             runs without building a graph.
-        init_cfg: mmengine init config. ``dict(type='Pretrained',
-            checkpoint=PATH)`` (optionally with ``prefix``) loads the file
-            through :func:`load_vggish_weights`, with its strict check and
-            clear errors; anything else goes to ``BaseModule``.
+        init_cfg: mmengine init config. ``dict(type='PretrainedVGGish',
+            checkpoint=PATH)`` (optionally with ``prefix``) loads the
+            torchvggish file strictly, through the registered loader the
+            visual backbones use; the file is checked when the model is
+            built. A legacy ``type='Pretrained'`` means the same.
     """
 
     def __init__(self, frozen: bool = True,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(init_cfg=_strict_init_cfg(init_cfg))
         self.frozen = frozen
         self.features = _make_features(VGGISH_CONV_CFG)
         c, h, w = VGGISH_FEATURE_SHAPE
@@ -193,33 +148,6 @@ class VGGish(BaseModule):
     def train(self, mode: bool = True) -> 'VGGish':
         """Set training mode; a frozen VGGish always stays in eval mode."""
         return super().train(mode and not self.frozen)
-
-    def _pretrained_cfg(self) -> Optional[dict]:
-        """``init_cfg`` if it is a single ``Pretrained`` config, else None."""
-        cfg = self.init_cfg
-        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-            return cfg
-        return None
-
-    def check_pretrained_file(self) -> None:
-        """Check a ``Pretrained`` init file's layout now, without loading.
-
-        :class:`AudioVisualBackbone` calls this at build time so that a wrong
-        file fails before any data is read.
-        """
-        cfg = self._pretrained_cfg()
-        if cfg is not None:
-            read_vggish_weights(self, cfg['checkpoint'], cfg.get('prefix', ''))
-
-    def init_weights(self) -> None:
-        """Load pretrained weights strictly, or use BaseModule's init."""
-        cfg = self._pretrained_cfg()
-        if cfg is None:
-            super().init_weights()
-            return
-        load_vggish_weights(self, cfg['checkpoint'], cfg.get('prefix', ''))
-        # Tell mmengine (and a parent's init_weights) not to init again.
-        self._is_init = True
 
     @staticmethod
     def _check_input(x: Tensor) -> None:

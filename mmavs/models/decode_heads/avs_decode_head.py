@@ -52,6 +52,12 @@ class AVSDecodeHead(BaseDecodeHead):
         logits = self(inputs, audio_feat, layout)
         return self.loss_by_feat(logits, batch_data_samples, layout), logits
 
+    def aux_maps(self, inputs: List[Tensor]) -> List[Tensor]:
+        """The fused maps the segmentor's auxiliary losses (e.g. the MS3
+        matching loss) receive: ``inputs`` themselves, unless a head
+        reproduces a reference that rewrites them (:class:`AVSFPNHead`)."""
+        return list(inputs)
+
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples: list,
                      layout: Optional[ClipLayout] = None
                      ) -> Dict[str, Tensor]:

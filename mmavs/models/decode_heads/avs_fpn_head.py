@@ -11,25 +11,39 @@ from .avs_decode_head import AVSDecodeHead
 
 
 class ResidualConvUnit(nn.Module):
-    """ReLU → conv3×3 → ReLU → conv3×3, plus the input; no normalisation."""
+    """ReLU → conv3×3 → ReLU → conv3×3, plus a residual; no normalisation.
 
-    def __init__(self, channels: int) -> None:
+    Args:
+        channels: Input and output channels.
+        relu_residual: Add ``ReLU(x)`` instead of ``x``. The AVSBench code
+            applies its first ReLU in place, which overwrites the input
+            before the residual add, so its unit returns
+            ``conv2(ReLU(conv1(ReLU(x)))) + ReLU(x)``.
+    """
+
+    def __init__(self, channels: int, relu_residual: bool = True) -> None:
         super().__init__()
+        self.relu_residual = relu_residual
         self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
         self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.conv2(F.relu(self.conv1(F.relu(x)))) + x
+        # Out of place: the caller's tensor is left as it was (the head
+        # hands the ReLU'd maps to the auxiliary losses explicitly).
+        relu_x = F.relu(x)
+        out = self.conv2(F.relu(self.conv1(relu_x)))
+        return out + (relu_x if self.relu_residual else x)
 
 
 class FusionBlock(nn.Module):
     """``out = x (+ RCU(skip))``, then RCU, then bilinear ×2."""
 
-    def __init__(self, channels: int, with_skip: bool = True) -> None:
+    def __init__(self, channels: int, with_skip: bool = True,
+                 relu_residual: bool = True) -> None:
         super().__init__()
         if with_skip:
-            self.resConfUnit1 = ResidualConvUnit(channels)
-        self.resConfUnit2 = ResidualConvUnit(channels)
+            self.resConfUnit1 = ResidualConvUnit(channels, relu_residual)
+        self.resConfUnit2 = ResidualConvUnit(channels, relu_residual)
 
     def forward(self, x: Tensor, skip: Optional[Tensor] = None) -> Tensor:
         if skip is not None:
@@ -55,24 +69,45 @@ class AVSFPNHead(AVSDecodeHead):
                        conv3×3 → 32, ReLU           → 224²
           conv_seg: conv1×1 32 → K                  → logits (N, K, 224, 224)
 
+    N frames and the clip layout: ``docs/en/architecture.md``.
+
+    The reference decoder (AVSBench, reused by DiffusionAVS) runs every
+    residual conv unit with an in-place first ReLU. That has two effects,
+    both reproduced with ``reference_inplace_relu=True``:
+
+    - each unit adds ``ReLU(x)``, not ``x``, as its residual;
+    - the fused maps G1..G4 it was given are overwritten by ReLU(G_i) (G1-G3
+      by the skip unit of paths 1-3, G4 by path4's unit, which runs on G4
+      itself), and the reference's MS3 matching loss reads those. Here the
+      inputs are left alone and :meth:`aux_maps` returns ReLU(G_i), which
+      the segmentor hands to its auxiliary losses.
+
     Args:
         in_channels: Channels of the four neck outputs (all equal to
             ``channels``).
         channels: C, the decoder width (AVSBench 256, DiffusionAVS 128).
+        reference_inplace_relu: Reproduce the reference decoder's in-place
+            ReLU (above). ``False`` gives the textbook unit (residual ``x``,
+            maps unchanged), which mmavs used before 2026-12; checkpoints
+            trained with that version need ``False`` to give their outputs.
         **kwargs: See :class:`AVSDecodeHead`.
     """
 
-    def __init__(self, in_channels: List[int], channels: int, **kwargs):
+    def __init__(self, in_channels: List[int], channels: int,
+                 reference_inplace_relu: bool = True, **kwargs):
         super().__init__(in_channels=in_channels, channels=channels,
                          input_transform='multiple_select',
                          in_index=list(range(len(in_channels))), **kwargs)
         if any(c != channels for c in in_channels):
             raise ValueError(f'AVSFPNHead needs in_channels all equal to '
                              f'channels={channels}, got {in_channels}')
-        self.path4 = FusionBlock(channels, with_skip=False)
-        self.path3 = FusionBlock(channels)
-        self.path2 = FusionBlock(channels)
-        self.path1 = FusionBlock(channels)
+        self.reference_inplace_relu = reference_inplace_relu
+        relu_residual = reference_inplace_relu
+        self.path4 = FusionBlock(channels, with_skip=False,
+                                 relu_residual=relu_residual)
+        self.path3 = FusionBlock(channels, relu_residual=relu_residual)
+        self.path2 = FusionBlock(channels, relu_residual=relu_residual)
+        self.path1 = FusionBlock(channels, relu_residual=relu_residual)
         self.output_conv = nn.Sequential(
             nn.Conv2d(channels, channels // 2, 3, padding=1),
             nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False),
@@ -91,3 +126,10 @@ class AVSFPNHead(AVSDecodeHead):
         x = self.path2(x, g2)
         x = self.path1(x, g1)
         return self.conv_seg(self.output_conv(x))
+
+    def aux_maps(self, inputs: List[Tensor]) -> List[Tensor]:
+        """The fused maps as the reference decoder leaves them: ReLU(G_i)
+        with ``reference_inplace_relu``, else the inputs unchanged."""
+        if not self.reference_inplace_relu:
+            return list(inputs)
+        return [F.relu(x) for x in inputs]

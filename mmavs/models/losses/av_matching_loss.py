@@ -41,7 +41,9 @@ class AVMatchingLoss(nn.Module):
 
         Args:
             seg_logits: ``(N, 1, H, W)`` predicted logits.
-            visual: Per level ``(N, C, H_l, W_l)`` fused maps.
+            visual: Per level ``(N, C, H_l, W_l)`` fused maps, as the
+                decode head leaves them (``decode_head.aux_maps``: ReLU'd
+                by the reference TPAVI decoder).
             extras: The neck's extras; ``level_audio``, per level ``(N, C)``
                 aligned audio, ``None`` for levels without audio-visual
                 fusion (skipped).

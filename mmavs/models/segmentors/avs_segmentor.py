@@ -160,8 +160,11 @@ class AVSSegmentor(BaseSegmentor):
         head_losses, logits = self.decode_head.loss_and_logits(
             out.fused, audio_feat, layout, data_samples)
         losses.update(head_losses)
+        # The maps as the head leaves them (ReLU'd by the reference TPAVI
+        # decoder), so the matching loss sees what the reference's sees.
+        aux_maps = self.decode_head.aux_maps(out.fused)
         for aux in self.auxiliary_loss:
-            losses[aux.loss_name] = aux(logits, out.fused, out.extras, layout,
+            losses[aux.loss_name] = aux(logits, aux_maps, out.extras, layout,
                                         data_samples)
         return losses
 

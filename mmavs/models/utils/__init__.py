@@ -5,14 +5,16 @@ from .ckpt_convert import (AVSEGFORMER_UNUSED_PREFIXES, TPAVI_UNUSED_PREFIXES,
 from .diffusion_schedule import (add_noise, cosine_alphas_cumprod, ddim_step,
                                  ddim_timesteps, predict_z0)
 from .weight_init import (STRICT_INIT_TYPES, PretrainedPVTv2Init,
-                          StrictPretrainedInit, WeightFileError,
-                          check_pretrained_layout, read_state_dict)
+                          PretrainedVGGishInit, StrictPretrainedInit,
+                          WeightFileError, check_pretrained_layout,
+                          read_state_dict)
 
 __all__ = [
     'AVSEGFORMER_UNUSED_PREFIXES', 'avsegformer_to_mmavs',
     'TPAVI_UNUSED_PREFIXES', 'ConversionResult', 'detect_tpavi_backbone',
     'pvtv2_to_mit', 'strip_prefix', 'tpavi_to_mmavs', 'STRICT_INIT_TYPES',
-    'PretrainedPVTv2Init', 'StrictPretrainedInit', 'WeightFileError',
-    'check_pretrained_layout', 'read_state_dict', 'add_noise',
-    'cosine_alphas_cumprod', 'ddim_step', 'ddim_timesteps', 'predict_z0'
+    'PretrainedPVTv2Init', 'PretrainedVGGishInit', 'StrictPretrainedInit',
+    'WeightFileError', 'check_pretrained_layout', 'read_state_dict',
+    'add_noise', 'cosine_alphas_cumprod', 'ddim_step', 'ddim_timesteps',
+    'predict_z0'
 ]

@@ -1,11 +1,12 @@
 """Checks and saving shared by the checkpoint converters.
 
-A converter maps a reference state dict onto an mmavs config's model; these
-helpers build that model without reading any weight file, prove that the
-result loads with ``strict=True``, and write the file atomically so that an
-interrupted conversion never leaves a truncated checkpoint behind.
+A converter maps a reference state dict onto an mmavs config's model (the
+key mappings: :mod:`.ckpt_convert`); these helpers build that model without
+reading any weight file, prove that the result loads with ``strict=True``,
+and write the file atomically so that an interrupted conversion never leaves
+a truncated checkpoint behind. Command lines and printing belong to the
+tools (``tools/model_converters/``).
 """
-import argparse
 import os
 import os.path as osp
 import tempfile
@@ -112,16 +113,6 @@ def save_atomic(obj: object, dst: str) -> None:
         raise
 
 
-def converter_parser(description: str,
-                     config_help: str) -> argparse.ArgumentParser:
-    """The arguments every converter takes: ``src``, ``dst``, ``--config``."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument('src', help='reference checkpoint (.pth)')
-    parser.add_argument('dst', help='output checkpoint for mmavs')
-    parser.add_argument('--config', help=config_help)
-    return parser
-
-
 def conversion_meta(src: str, config: str, repo_root: str, converter: str,
                     source_layout: str, dropped_unused: Mapping[str, list],
                     **extra) -> dict:
@@ -139,10 +130,12 @@ def conversion_meta(src: str, config: str, repo_root: str, converter: str,
         **extra)
 
 
-def print_conversion(meta: Mapping, dst: str) -> None:
-    """One line for the result, one per dropped prefix."""
-    print(f'{meta["source_layout"]} -> {dst} (loads strictly into '
-          f'{meta["config"]})')
+def describe_conversion(meta: Mapping, dst: str) -> List[str]:
+    """What a converter tool reports: one line for the result, one per
+    dropped prefix (the tools print them)."""
+    lines = [f'{meta["source_layout"]} -> {dst} (loads strictly into '
+             f'{meta["config"]})']
     for prefix, (tensors, elements) in meta['dropped_unused'].items():
-        print(f'  dropped unused {prefix}*: {tensors} tensors, '
-              f'{elements:,} values')
+        lines.append(f'  dropped unused {prefix}*: {tensors} tensors, '
+                     f'{elements:,} values')
+    return lines

@@ -10,8 +10,10 @@ backbone random. These initialisers load every tensor or fail:
 - ``PretrainedPVTv2``: the official PVTv2 weights (``pvt_v2_b5.pth``,
   SegFormer-style names), converted at load time for mmseg's
   ``MixVisionTransformer`` (:func:`~mmavs.models.utils.pvtv2_to_mit`).
+- ``PretrainedVGGish``: the torchvggish weights (``vggish-10086976.pth``)
+  into ``VGGish``, whose names they already have.
 
-Both are registered in mmseg's ``WEIGHT_INITIALIZERS`` and are used as
+All are registered in mmseg's ``WEIGHT_INITIALIZERS`` and are used as
 ``init_cfg=dict(type='PretrainedPVTv2', checkpoint='pretrained/...')``. Files
 are read with :func:`mmavs.utils.safe_torch_load` (``weights_only=True``).
 :func:`check_pretrained_layout` runs the same check when the model is built,
@@ -21,6 +23,7 @@ import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Sequence
 
+from mmengine.model import BaseModule
 from mmengine.model.weight_init import update_init_info
 from mmseg.registry import WEIGHT_INITIALIZERS
 from torch import Tensor, nn
@@ -30,6 +33,7 @@ from .ckpt_convert import ConversionResult, pvtv2_to_mit, strip_prefix
 
 __all__ = [
     'WeightFileError', 'StrictPretrainedInit', 'PretrainedPVTv2Init',
+    'PretrainedVGGishInit',
     'STRICT_INIT_TYPES', 'check_pretrained_layout', 'read_state_dict'
 ]
 
@@ -128,6 +132,12 @@ class StrictPretrainedInit:
             for torchvision's ImageNet classifier.
         map_location: Kept for ``Pretrained`` compatibility; files are always
             read onto the CPU and copied into the module's tensors.
+        keep_missing: Module keys under these prefixes may be absent from
+            the file and keep their initial values: layers the module adds
+            to the pretrained network, e.g. ``('norm0.', 'norm1.',
+            'norm2.')``, the output norms an mmpretrain ConvNeXt or Swin
+            builds for the extra ``out_indices`` of a dense-prediction
+            backbone (an ImageNet file holds only ``norm3``).
     """
 
     #: What the error message calls the expected file.
@@ -137,11 +147,13 @@ class StrictPretrainedInit:
                  checkpoint: str,
                  prefix: Optional[str] = None,
                  drop_prefixes: Sequence[str] = (),
-                 map_location: str = 'cpu') -> None:
+                 map_location: str = 'cpu',
+                 keep_missing: Sequence[str] = ()) -> None:
         self.checkpoint = str(checkpoint)
         self.prefix = prefix
         self.drop_prefixes = tuple(drop_prefixes)
         self.map_location = map_location
+        self.keep_missing = tuple(keep_missing)
 
     def convert(self, state: Mapping[str, Tensor]) -> ConversionResult:
         """Map file names to module names; here only drops prefixes."""
@@ -185,6 +197,10 @@ class StrictPretrainedInit:
         result = self.converted_state()
         expected = module.state_dict()
         _fill_batch_counters(result.state_dict, expected)
+        for key, value in expected.items():
+            if key not in result.state_dict and key.startswith(
+                    self.keep_missing):
+                result.state_dict[key] = value.clone()
         problems = layout_problems(result.state_dict, expected)
         if result.unknown:
             problems.append(f'{len(result.unknown)} keys no conversion rule '
@@ -203,6 +219,13 @@ class StrictPretrainedInit:
         """Load the file into ``module`` with strict key matching."""
         state = self.check(module)
         module.load_state_dict(state, strict=True)
+        # mmengine initialises a module's children after its init_cfg (only
+        # its own 'Pretrained' runs last): mark them done, or a child's
+        # init_weights (e.g. mmpretrain's WindowMSA) would redraw loaded
+        # tensors.
+        for sub in module.modules():
+            if isinstance(sub, BaseModule):
+                sub._is_init = True
         if hasattr(module, '_params_init_info'):
             update_init_info(module, init_info=self._get_init_info())
 
@@ -239,8 +262,27 @@ class PretrainedPVTv2Init(StrictPretrainedInit):
         return pvtv2_to_mit(state, drop_prefixes=self.drop_prefixes)
 
 
+@WEIGHT_INITIALIZERS.register_module(name='PretrainedVGGish')
+class PretrainedVGGishInit(StrictPretrainedInit):
+    """Load the torchvggish weights (``vggish-10086976.pth``) into ``VGGish``.
+
+    The file's names are the module's (``features.*``, ``embeddings.*``):
+    exactly its 18 tensors must load. ``prefix='vggish.'`` takes them out of
+    a full checkpoint that holds VGGish (AVSegFormer's).
+
+    Args:
+        checkpoint: Path of the VGGish file.
+        prefix, drop_prefixes, map_location, keep_missing: As in
+            :class:`StrictPretrainedInit`.
+    """
+
+    expected_file = ('the torchvggish weights (vggish-10086976.pth, no PCA '
+                     'parameters)')
+
+
 #: ``init_cfg`` types that read a file and must find it at build time.
-STRICT_INIT_TYPES = ('StrictPretrained', 'PretrainedPVTv2')
+STRICT_INIT_TYPES = ('StrictPretrained', 'PretrainedPVTv2',
+                     'PretrainedVGGish')
 
 
 def _init_cfgs(cfg: Mapping) -> List[Dict]:
@@ -253,9 +295,10 @@ def check_pretrained_layout(module: nn.Module, cfg: Mapping,
     """Fail now if a strict ``init_cfg`` file does not fit ``module``.
 
     Called right after the module is built, so that a wrong file stops the
-    build instead of the first ``init_weights``. A module that reads its own
-    file (e.g. ``VGGish``) checks it in its ``check_pretrained_file()``;
-    other ``init_cfg`` types are left to their initialisers.
+    build instead of the first ``init_weights``. The module's own
+    ``init_cfg`` is checked when it has one (a module may rewrite its
+    config's, as ``VGGish`` does with a legacy ``Pretrained``); other
+    ``init_cfg`` types are left to their initialisers.
 
     Args:
         module: The built module.
@@ -266,9 +309,8 @@ def check_pretrained_layout(module: nn.Module, cfg: Mapping,
         FileNotFoundError, WeightFileError: See
             :meth:`StrictPretrainedInit.check`.
     """
+    if getattr(module, 'init_cfg', None) is not None:
+        cfg = dict(init_cfg=module.init_cfg)
     for init in _init_cfgs(cfg):
         if init.get('type') in STRICT_INIT_TYPES:
             WEIGHT_INITIALIZERS.build(dict(init)).check(module, where)
-    own_check = getattr(module, 'check_pretrained_file', None)
-    if callable(own_check):
-        own_check()

@@ -4,6 +4,7 @@ from typing import Dict, List, Tuple
 import pytest
 import torch
 from mmengine.model import BaseModule
+from mmengine.registry import DefaultScope
 from torch import Tensor
 
 # mmavs/__init__.py may not import the models yet; this registers VGGish.
@@ -45,6 +46,15 @@ def constant_state(scale: float = 1.0) -> Dict[str, Tensor]:
         name: torch.tensor(scale * (i + 1)).expand(shape)
         for i, (name, shape) in enumerate(expected_layout())
     }
+
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    """VGGish's weights load through the strict loader registered in mmseg's
+    ``WEIGHT_INITIALIZERS``, which the Runner finds under
+    ``default_scope='mmseg'``."""
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        yield
 
 
 @pytest.fixture(scope='module')
@@ -145,6 +155,9 @@ def test_pretrained_init_loads_strictly(tmp_path):
     state = random_state()
     torch.save(state, path)
     model = VGGish(init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    # A legacy mmengine 'Pretrained' gets the registered strict loader.
+    assert model.init_cfg == dict(type='PretrainedVGGish',
+                                  checkpoint=str(path))
     model.init_weights()
     assert model.is_init
     for name, value in model.state_dict().items():
@@ -208,7 +221,7 @@ def test_mismatched_file_raises_through_init_weights(tmp_path):
 
 def test_missing_file_raises(model, tmp_path):
     path = tmp_path / 'pretrained' / 'vggish-10086976.pth'
-    model.init_cfg = dict(type='Pretrained', checkpoint=str(path))
+    model.init_cfg = dict(type='PretrainedVGGish', checkpoint=str(path))
     try:
         with pytest.raises(FileNotFoundError) as info:
             model.init_weights()

@@ -7,9 +7,9 @@ from mmseg.structures import SegDataSample
 import mmavs.models  # noqa: F401
 
 
-def build(channels=16):
+def build(channels=16, **kwargs):
     return MODELS.build(dict(type='AVSFPNHead', in_channels=[channels] * 4,
-                             channels=channels))
+                             channels=channels, **kwargs))
 
 
 def pyramid(n=4, channels=16, size=64):
@@ -67,3 +67,95 @@ def test_rejects_mismatched_channels():
     with pytest.raises(ValueError, match='in_channels all equal'):
         MODELS.build(dict(type='AVSFPNHead', in_channels=[8, 16, 16, 16],
                           channels=16))
+
+
+# The reference decoder computed by hand: explicit conv2d calls with the
+# module's weights, written from the reference's description
+# (shared/spec/references.md §1), independently of the head's code.
+def conv(x, layer, padding=1):
+    return torch.nn.functional.conv2d(x, layer.weight, layer.bias,
+                                      padding=padding)
+
+
+def hand_rcu(x, unit):
+    """The reference unit: its first ReLU is in place, so the residual it
+    adds is ReLU(x)."""
+    relu = torch.nn.functional.relu
+    return conv(relu(conv(relu(x), unit.conv1)), unit.conv2) + relu(x)
+
+
+def hand_decoder(head, g1, g2, g3, g4):
+    up2 = dict(scale_factor=2, mode='bilinear', align_corners=True)
+    interp = torch.nn.functional.interpolate
+    x = interp(hand_rcu(g4, head.path4.resConfUnit2), **up2)
+    for path, skip in ((head.path3, g3), (head.path2, g2), (head.path1, g1)):
+        x = x + hand_rcu(skip, path.resConfUnit1)
+        x = interp(hand_rcu(x, path.resConfUnit2), **up2)
+    x = conv(x, head.output_conv[0])
+    x = interp(x, scale_factor=2, mode='bilinear', align_corners=False)
+    x = torch.relu(conv(x, head.output_conv[2]))
+    return conv(x, head.conv_seg, padding=0)
+
+
+def test_residual_conv_unit_matches_hand_computation():
+    from mmavs.models.decode_heads.avs_fpn_head import ResidualConvUnit
+    torch.manual_seed(0)
+    unit = ResidualConvUnit(8)
+    x = torch.randn(2, 8, 6, 6)
+    before = x.clone()
+    with torch.no_grad():
+        out = unit(x)
+        assert torch.allclose(out, hand_rcu(x, unit), atol=1e-5)
+        assert torch.equal(x, before)  # the caller's tensor is untouched
+        # the textbook unit adds x itself; x has negative values, so the two
+        # differ wherever x < 0
+        textbook = ResidualConvUnit(8, relu_residual=False)
+        textbook.load_state_dict(unit.state_dict())
+        assert torch.allclose(textbook(x), out - x.relu() + x, atol=1e-5)
+
+
+def test_decoder_matches_hand_computation():
+    torch.manual_seed(0)
+    head = build(8).eval()
+    inputs = pyramid(n=2, channels=8, size=32)
+    with torch.no_grad():
+        logits = head(inputs)
+        expected = hand_decoder(head, *inputs)
+        assert logits.shape == expected.shape == (2, 1, 32, 32)
+        assert (logits - expected).abs().max() <= 1e-5
+        # the pre-correction decoder (residual x) is measurably different
+        old = build(8, reference_inplace_relu=False).eval()
+        old.load_state_dict(head.state_dict())
+        assert (old(inputs) - expected).abs().max() > 1e-3
+
+
+def test_aux_maps_are_what_the_reference_leaves_in_its_list():
+    """Run the reference's control flow with in-place ReLUs on copies of the
+    fused maps: afterwards its list holds ReLU(G_i) at all four levels (G4
+    through path4's unit, G1-G3 through the skip units), which is what
+    ``aux_maps`` hands to the matching loss."""
+    torch.manual_seed(0)
+    head = build(8).eval()
+    inputs = pyramid(n=2, channels=8, size=32)
+    ref_list = [g.clone() for g in inputs]
+
+    def inplace_rcu(x, unit):
+        out = torch.relu_(x)  # rewrites x, as nn.ReLU(inplace=True) does
+        out = conv(torch.relu(conv(out, unit.conv1)), unit.conv2)
+        return out + x
+
+    up2 = dict(scale_factor=2, mode='bilinear', align_corners=True)
+    interp = torch.nn.functional.interpolate
+    with torch.no_grad():
+        output = ref_list[3]  # path4: `output = xs[0]`, then its unit
+        x = interp(inplace_rcu(output, head.path4.resConfUnit2), **up2)
+        for path, level in ((head.path3, 2), (head.path2, 1),
+                            (head.path1, 0)):
+            x = x + inplace_rcu(ref_list[level], path.resConfUnit1)
+            x = interp(inplace_rcu(x, path.resConfUnit2), **up2)
+        for got, ref, g in zip(head.aux_maps(inputs), ref_list, inputs):
+            assert (g < 0).any()
+            assert torch.equal(got, ref)
+            assert torch.equal(ref, g.relu())
+    old = build(8, reference_inplace_relu=False)
+    assert all(a is g for a, g in zip(old.aux_maps(inputs), inputs))

@@ -241,3 +241,38 @@ def test_single_frame_samples_train_and_predict():
     with torch.no_grad():
         out = model(**model.data_preprocessor(batch), mode='predict')
     assert len(out) == 3
+
+
+@pytest.mark.parametrize('reference', [True, False])
+def test_matching_loss_sees_the_maps_the_reference_decoder_leaves(reference):
+    """The reference TPAVI decoder's in-place ReLU rewrites the fused maps
+    that its MS3 matching loss then reads: the loss gets ReLU(G_i) at all
+    four levels (the unchanged maps with ``reference_inplace_relu=False``)."""
+    from mmavs.models.losses import AVMatchingLoss
+    model = tiny_model(decode_head=dict(
+        type='AVSFPNHead', in_channels=[C] * 4, channels=C,
+        reference_inplace_relu=reference))
+    data = model.data_preprocessor(clip_batch(), training=True)
+    seen = {}
+    model.decode_head.register_forward_pre_hook(
+        lambda module, args: seen.setdefault('head_inputs', args[0]))
+    loss_forward = AVMatchingLoss.forward
+
+    def spy(self, seg_logits, visual, *args, **kwargs):
+        seen['loss_maps'] = visual
+        value = loss_forward(self, seg_logits, visual, *args, **kwargs)
+        seen['by_hand'] = loss_forward(
+            self, seg_logits,
+            [g.relu() if reference else g for g in seen['head_inputs']],
+            *args, **kwargs)
+        return value
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(AVMatchingLoss, 'forward', spy)
+        losses = model(**data, mode='loss')
+    fused, maps = seen['head_inputs'], seen['loss_maps']
+    assert len(maps) == 4
+    for g, m in zip(fused, maps):
+        assert (g < 0).any()
+        assert torch.equal(m, g.relu() if reference else g)
+    assert torch.equal(losses['loss_av_match'], seen['by_hand'])

@@ -11,7 +11,7 @@ from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
 
 from mmavs.models.utils import (TPAVI_UNUSED_PREFIXES, detect_tpavi_backbone,
-                                pvtv2_to_mit, tpavi_to_mmavs)
+                                pvtv2_to_mit, strip_prefix, tpavi_to_mmavs)
 from reference_keys import (listing_state, load_listing, pvtv2_entries,
                             random_state)
 
@@ -180,6 +180,39 @@ def test_reference_tpavi_loads_strictly_but_for_vggish(listing, tpavi_models):
     unused = load_listing(listing)['unused_params_in_forward']
     assert {p for p in TPAVI_UNUSED_PREFIXES if any(
         k.startswith(p) for k in result.dropped)} == {p + '.' for p in unused}
+
+
+def test_converted_decoder_computes_the_reference_decoder(tpavi_models):
+    """The converted head's logits equal the reference decoder computed by
+    hand from the reference checkpoint's own tensors (its RCU adds ReLU(x):
+    the in-place ReLU of shared/spec/references.md §1)."""
+    state = listing_state('tpavi_r50_s4')
+    head = tpavi_models['r50'].decode_head.eval()
+    head.load_state_dict(strip_prefix(tpavi_to_mmavs(state).state_dict,
+                                      'decode_head.'))
+
+    def conv(x, name, padding=1):
+        return F.conv2d(x, state[name + '.weight'], state[name + '.bias'],
+                        padding=padding)
+
+    def rcu(x, name):
+        return conv(F.relu(conv(F.relu(x), name + '.conv1')),
+                    name + '.conv2') + F.relu(x)
+
+    torch.manual_seed(0)
+    g1, g2, g3, g4 = [torch.randn(1, 256, s, s) for s in (8, 4, 2, 1)]
+    up = dict(scale_factor=2, mode='bilinear', align_corners=True)
+    x = F.interpolate(rcu(g4, 'path4.resConfUnit2'), **up)
+    for level, skip in ((3, g3), (2, g2), (1, g1)):
+        x = x + rcu(skip, f'path{level}.resConfUnit1')
+        x = F.interpolate(rcu(x, f'path{level}.resConfUnit2'), **up)
+    x = F.interpolate(conv(x, 'output_conv.0'), scale_factor=2,
+                      mode='bilinear', align_corners=False)
+    expected = conv(F.relu(conv(x, 'output_conv.2')), 'output_conv.4', 0)
+    with torch.no_grad():
+        logits = head([g1, g2, g3, g4])
+    assert logits.shape == expected.shape == (1, 1, 32, 32)
+    assert (logits - expected).abs().max() <= 1e-4 * expected.abs().max()
 
 
 def test_tpavi_names_land_where_expected():

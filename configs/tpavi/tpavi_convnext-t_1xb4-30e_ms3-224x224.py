@@ -1,0 +1,25 @@
+# TPAVI on MS3 with mmpretrain's ConvNeXt-T as the visual backbone (needs the
+# optional mmpretrain: pip install -e ".[mmpretrain]"). Only the backbone
+# differs from the PVTv2-b5 MS3 config: same neck, decoder, losses, recipe.
+_base_ = './tpavi_pvtv2-b5_1xb4-30e_ms3-224x224.py'
+model = dict(
+    backbone=dict(
+        visual=dict(
+            _delete_=True,
+            type='mmpretrain.ConvNeXt',
+            arch='tiny',
+            # Four maps at strides 4-32 (96, 192, 384, 768 channels), not
+            # the pooled ImageNet feature.
+            out_indices=(0, 1, 2, 3),
+            gap_before_final_norm=False,
+            drop_path_rate=0.1,
+            # mmpretrain's ImageNet-1k file as downloaded; its classifier
+            # head.* is left out by the prefix, and the output norms of
+            # levels 0-2 (not in an ImageNet model) keep their init.
+            init_cfg=dict(
+                type='StrictPretrained',
+                checkpoint='pretrained/'
+                'convnext-tiny_32xb128_in1k_20221207-998cf3e9.pth',
+                prefix='backbone.',
+                keep_missing=['norm0.', 'norm1.', 'norm2.']))),
+    neck=dict(in_channels=[96, 192, 384, 768]))
