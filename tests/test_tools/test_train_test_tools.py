@@ -204,7 +204,7 @@ def test_missing_checkpoint_exits_clearly(toy_setup, tmp_path):
     assert 'Traceback' not in output
 
 
-def test_resume_and_amp_config_handling():
+def test_resume_and_amp_config_handling(monkeypatch):
     train = load_tool('tools/train.py')
     cfg = Config(dict(load_from='pretrained.pth',
                       optim_wrapper=dict(type='OptimWrapper')))
@@ -215,7 +215,13 @@ def test_resume_and_amp_config_handling():
     assert cfg.load_from == 'given.pth'
     train.apply_resume(cfg, 'ckpt.pth', {})
     assert cfg.load_from == 'ckpt.pth'
-    train.apply_amp(cfg, 'float16')
+    monkeypatch.setattr(train, 'amp_device_available', lambda: False)
+    with pytest.raises(SystemExit, match='needs a CUDA GPU'):
+        train.apply_amp(cfg, 'float16')
+    train.apply_amp(cfg)  # default on a CPU-only machine
+    assert cfg.optim_wrapper.type == 'BF16OptimWrapper'
+    monkeypatch.setattr(train, 'amp_device_available', lambda: True)
+    train.apply_amp(cfg)  # default with a GPU
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert cfg.optim_wrapper.loss_scale == 'dynamic'
     train.apply_amp(cfg, 'bfloat16')

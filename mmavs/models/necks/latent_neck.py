@@ -231,8 +231,9 @@ class LatentNeck(BaseModule):
         noise = latent_noise(layout, self.latent_dim, self.seed, num)
         latent = self._test_latent(condition, noise.to(condition), layout,
                                    frames)
-        fused = [f.repeat(num, 1, 1, 1) if num > 1 else f
-                 for f in out.fused]
+        # cat, not repeat: it keeps TPAVI's channels-last strides, and a
+        # head fed levels in mixed layouts runs markedly slower on CPU.
+        fused = [torch.cat([f] * num) if num > 1 else f for f in out.fused]
         fused[-1] = self.latent_fusion(fused[-1], latent)
         extras = dict(out.extras, num_samples=num)
         return NeckOutput(fused, extras, {})
