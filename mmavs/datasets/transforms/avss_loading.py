@@ -20,6 +20,7 @@ from scipy.io import wavfile
 from mmavs.datasets.avss import CLIP_FRAMES, NUM_CLASSES, ColorToIndex
 from mmavs.media import (EXAMPLE_SHAPE, SAMPLE_RATE, to_mono_16k,
                          waveform_to_examples)
+from mmavs.utils.atomic_file import atomic_output
 
 from .loading import ClipFileError, read_image
 
@@ -177,11 +178,8 @@ def cache_path(audio_path: str, cache_dir: Optional[str]) -> str:
 def save_npy_atomic(path: str, array: np.ndarray) -> None:
     """Write ``array`` as ``.npy`` through a temporary file and a rename, so
     a concurrent reader never sees half a file."""
-    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    tmp = f'{path}.tmp-{os.getpid()}'
-    with open(tmp, 'wb') as f:
+    with atomic_output(path) as tmp, open(tmp, 'wb') as f:
         np.save(f, array, allow_pickle=False)
-    os.replace(tmp, path)
 
 
 @TRANSFORMS.register_module()

@@ -29,7 +29,6 @@ Non-local backends (``backend_args`` naming a remote store) fall back to
 mmengine's behaviour with a warning: rename is not atomic there.
 """
 import glob
-import os
 import os.path as osp
 from typing import List, Optional
 
@@ -39,71 +38,26 @@ from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmseg.registry import HOOKS
 
+from mmavs.utils.atomic_file import (TMP_PREFIX, atomic_output, commit,
+                                     discard, fsync_dir, tmp_name)
+
 OBSOLETE_KEY = 'obsolete_ckpts'
-TMP_PREFIX = '.tmp-'  # hidden, so that globs of *.pth never see a partial file
 
 
 class CheckpointSaveError(RuntimeError):
     """A checkpoint could not be written; the previous files are intact."""
 
 
-def fsync_dir(path: str) -> None:
-    """Make a rename or deletion in ``path`` durable (where supported)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def fsync_file(path: str) -> None:
-    """Flush a written file's data to the disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def tmp_name(filename: str) -> str:
-    """The hidden temporary name ``filename`` is written under first."""
-    return f'{TMP_PREFIX}{os.getpid()}-{filename}'
-
-
-def commit(tmp_path: str, final_path: str) -> None:
-    """fsync ``tmp_path`` and rename it over ``final_path``."""
-    fsync_file(tmp_path)
-    os.replace(tmp_path, final_path)
-    fsync_dir(osp.dirname(final_path) or '.')
-
-
-def _discard(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
-
-
 def atomic_write_text(path: str, text: str) -> None:
     """Write ``text`` to ``path`` so that it holds the old or the new text."""
-    tmp_path = osp.join(osp.dirname(path), tmp_name(osp.basename(path)))
     try:
-        with open(tmp_path, 'w') as f:
-            f.write(text)
-            f.flush()
-        commit(tmp_path, path)
-    except BaseException as err:
-        _discard(tmp_path)
-        if isinstance(err, OSError):
-            raise CheckpointSaveError(
-                f'could not write {path}: {err}; it still names the '
-                'previous checkpoint') from err
-        raise
+        with atomic_output(path) as tmp_path:
+            with open(tmp_path, 'w') as f:
+                f.write(text)
+    except OSError as err:
+        raise CheckpointSaveError(
+            f'could not write {path}: {err}; it still names the '
+            'previous checkpoint') from err
 
 
 @HOOKS.register_module()
@@ -138,7 +92,7 @@ class AtomicCheckpointHook(CheckpointHook):
         # replaced but not yet deleted (named in the resumed message hub).
         for path in glob.glob(osp.join(glob.escape(self.out_dir),
                                        TMP_PREFIX + '*')):
-            _discard(path)
+            discard(path)
         hub = runner.message_hub
         obsolete = hub.runtime_info.get(OBSOLETE_KEY) or []
         self._delete(runner, obsolete)
@@ -218,7 +172,7 @@ class AtomicCheckpointHook(CheckpointHook):
                 commit(tmp_path, final_path)
         except BaseException as err:  # a partial file never stays behind
             if is_main_process():
-                _discard(tmp_path)
+                discard(tmp_path)
             if isinstance(err, Exception):
                 raise CheckpointSaveError(
                     f'could not save checkpoint {final_path}: '

@@ -7,9 +7,7 @@ and write the file atomically so that an interrupted conversion never leaves
 a truncated checkpoint behind. Command lines and printing belong to the
 tools (``tools/model_converters/``).
 """
-import os
 import os.path as osp
-import tempfile
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Sequence
 
@@ -19,6 +17,7 @@ from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
+from ...utils.atomic_file import atomic_output
 from ...version import __version__
 from .weight_init import layout_problems
 
@@ -105,16 +104,8 @@ def summarize_dropped(dropped: Sequence[str], source: Mapping[str, Tensor],
 
 def save_atomic(obj: object, dst: str) -> None:
     """``torch.save`` to a temporary file beside ``dst``, then rename."""
-    folder = osp.dirname(osp.abspath(dst))
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(dst), dir=folder)
-    os.close(fd)
-    try:
+    with atomic_output(dst) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def conversion_meta(src: str, config: str, repo_root: str, converter: str,
