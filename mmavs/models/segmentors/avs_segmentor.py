@@ -45,6 +45,8 @@ class AVSSegmentor(BaseSegmentor):
                     fusion ran once)
                    → S > 1: probabilities averaged, spread → uncertainty
                    → postprocess_result
+                   + decode_head.pop_frame_fields() (S = 1; e.g. CPM's
+                     tda_classes) set on each frame's prediction
 
     Args:
         backbone: Config of an :class:`AudioVisualBackbone`.
@@ -183,8 +185,15 @@ class AVSSegmentor(BaseSegmentor):
         # have produced bfloat16 / float16 logits).
         logits = self.encode_decode(inputs, metas, audio, layout).float()
         samples = logits.shape[0] // num
+        # Per-frame outputs a head records besides the logits (CPM:
+        # tda_classes); popped so that they never outlive this batch.
+        fields = self.decode_head.pop_frame_fields()
         if samples == 1:
-            return self.postprocess_result(logits, data_samples)
+            results = self.postprocess_result(logits, data_samples)
+            for name, values in fields.items():
+                for result, value in zip(results, values):
+                    setattr(result, name, value)
+            return results
         logits = logits.unflatten(0, (samples, num))
         if self.out_channels == 1:
             probs = logits.sigmoid()
