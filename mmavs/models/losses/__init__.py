@@ -1,5 +1,10 @@
 from .av_matching_loss import AVMatchingLoss
 from .contrastive_loss import ContrastiveLoss
-from .dice_loss import BinaryDiceLoss
+from .dice_loss import BinaryDiceLoss, mask_dice_loss
+from .focal_loss import SigmoidFocalLoss, sigmoid_focal_loss
+from .mask_set_loss import MaskSetLoss
 
-__all__ = ['AVMatchingLoss', 'BinaryDiceLoss', 'ContrastiveLoss']
+__all__ = [
+    'AVMatchingLoss', 'BinaryDiceLoss', 'ContrastiveLoss', 'MaskSetLoss',
+    'SigmoidFocalLoss', 'mask_dice_loss', 'sigmoid_focal_loss'
+]

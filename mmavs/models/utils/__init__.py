@@ -4,6 +4,9 @@ from .ckpt_convert import (AVSEGFORMER_UNUSED_PREFIXES, TPAVI_UNUSED_PREFIXES,
                            tpavi_to_mmavs)
 from .diffusion_schedule import (add_noise, cosine_alphas_cumprod, ddim_step,
                                  ddim_timesteps, predict_z0)
+from .hungarian_matcher import (HungarianMatcher, dice_cost, focal_cost,
+                                semantic_to_targets)
+from .point_sample import point_sample, uncertain_points
 from .weight_init import (STRICT_INIT_TYPES, PretrainedPVTv2Init,
                           PretrainedVGGishInit, StrictPretrainedInit,
                           WeightFileError, check_pretrained_layout,
@@ -16,5 +19,6 @@ __all__ = [
     'PretrainedPVTv2Init', 'PretrainedVGGishInit', 'StrictPretrainedInit',
     'WeightFileError', 'check_pretrained_layout', 'read_state_dict',
     'add_noise', 'cosine_alphas_cumprod', 'ddim_step', 'ddim_timesteps',
-    'predict_z0'
+    'predict_z0', 'HungarianMatcher', 'dice_cost', 'focal_cost',
+    'semantic_to_targets', 'point_sample', 'uncertain_points'
 ]
