@@ -1,6 +1,6 @@
 from .avs_decode_head import AVSDecodeHead
 from .avs_fpn_head import AVSFPNHead
 from .avsegformer_head import AVSegFormerHead
-# TMP from .cpm_head import CPMHead
+from .cpm_head import CPMHead
 
-__all__ = ['AVSDecodeHead', 'AVSFPNHead', 'AVSegFormerHead']  # TMP
+__all__ = ['AVSDecodeHead', 'AVSFPNHead', 'AVSegFormerHead', 'CPMHead']

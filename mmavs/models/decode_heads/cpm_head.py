@@ -17,7 +17,6 @@ from ..utils.hungarian_matcher import HungarianMatcher, semantic_to_targets
 from ..utils.masked_attention_decoder import MaskedAttentionDecoder
 from ..utils.ms_deform_pixel_decoder import (MSDeformPixelDecoder,
                                              PixelDecoderOutput)
-from ..utils.offscreen_noise import mix_magnitudes, pick_offscreen_partners
 from .avs_decode_head import AVSDecodeHead
 
 CLASSIFIERS = dict(linear='LinearQueryClassifier',
@@ -216,14 +215,14 @@ class CPMHead(AVSDecodeHead):
                 if classifier == 'gmm' else {}
             classifier = dict(type=CLASSIFIERS[classifier], **extra)
         self.classifier_type = classifier['type']
-        self.classifier = MODELS.build(
-            dict(classifier, num_labels=self.num_labels,
-                 embed_dims=embed_dims, **(classifier_cfg or {})))
         if self.uses_prompts and self.classifier_type == \
-                'LinearQueryClassifier':
+                CLASSIFIERS['linear']:
             raise ValueError(
                 'ACP / VCP / PCL sample class-conditional prompts: use '
                 "classifier='gmm' or 'prototype', not 'linear'")
+        self.classifier = MODELS.build(
+            dict(classifier, num_labels=self.num_labels,
+                 embed_dims=embed_dims, **(classifier_cfg or {})))
         self.matcher = HungarianMatcher(**(matcher or {}))
         self.set_loss = MaskSetLoss(num_labels=self.num_labels,
                                     **(set_loss or {}))
@@ -267,9 +266,9 @@ class CPMHead(AVSDecodeHead):
         return torch.einsum('nqc,nchw->nqhw', self.mask_embed(embeds),
                             mask_feature)
 
-    def decode(self, inputs: List[Tensor], magnitudes: Tensor) -> Decoded:
-        """The class-agnostic path on every frame, with the audio features
-        kept for the prompting tasks (``Decoded`` plus the audio)."""
+    def decode(self, inputs: List[Tensor], magnitudes: Tensor) -> tuple:
+        """The class-agnostic path on every frame: ``Decoded`` and the
+        audio encoder's output (``CPMAudioFeatures``, for the prompts)."""
         feats = self._transform_inputs(inputs)
         pixels = self.pixel_decoder(feats)
         audio = self.encode_audio(magnitudes)
@@ -357,15 +356,17 @@ class CPMHead(AVSDecodeHead):
     # Targets and matching
     # ------------------------------------------------------------------
     def frame_targets(self, data_samples: list, keep: List[int]
-                      ) -> Tuple[Tensor, List[Tuple[Tensor, Tensor]]]:
+                      ) -> Tuple[Tensor, List[Tuple[Tensor, Tensor, Tensor]]]:
         """Semantic maps ``(B, H, W)`` of the kept frames and their GT sets
-        ``(labels (G,), masks (G, H, W) bool)``."""
+        ``(labels (G,), masks (G, H, W) bool, valid (H, W) bool)``: pixels
+        at ``ignore_index`` (crop padding, unlabelled) count in no mask cost
+        or loss."""
         gts = torch.stack([
             data_samples[i].gt_sem_seg.data.squeeze(0).long() for i in keep
         ])
         targets = [
-            semantic_to_targets(gt, self.num_classes, self.ignore_index)
-            for gt in gts
+            semantic_to_targets(gt, self.num_classes, self.ignore_index) +
+            (gt != self.ignore_index, ) for gt in gts
         ]
         return gts, targets
 
@@ -376,9 +377,9 @@ class CPMHead(AVSDecodeHead):
         with torch.no_grad():
             return [
                 self.matcher(c.detach().float(), m.detach().float(),
-                             labels, masks)
-                for c, m, (labels, masks) in zip(cls_logits, mask_logits,
-                                                  targets)
+                             labels, masks, gt_valid=valid)
+                for c, m, (labels, masks, valid) in zip(
+                    cls_logits, mask_logits, targets)
             ]
 
     def query_assignments(self, inputs: List[Tensor], audio_feat: Tensor,
@@ -397,8 +398,8 @@ class CPMHead(AVSDecodeHead):
             _, targets = self.frame_targets(data_samples, keep)
             indices = self.match(decoded.cls[-1][keep],
                                  decoded.masks[-1][keep], targets)
-            for frame, (labels, _), (pred, gt) in zip(keep, targets,
-                                                      indices):
+            for frame, (labels, *_), (pred, gt) in zip(keep, targets,
+                                                       indices):
                 out[frame, pred.to(out.device)] = labels.to(out.device)[
                     gt.to(out.device)]
             return out
@@ -466,7 +467,7 @@ class CPMHead(AVSDecodeHead):
         embeddings with their class, plus up to ``null_per_image`` random
         unmatched ones per frame labelled ∅ (``cpm.md`` §3)."""
         out_embeds, out_labels = [], []
-        for e, (labels, _), (pred, gt) in zip(embeds, targets, indices):
+        for e, (labels, *_), (pred, gt) in zip(embeds, targets, indices):
             pred, gt = pred.to(e.device), gt.to(e.device)
             out_embeds.append(e[pred])
             out_labels.append(labels.to(e.device)[gt])
@@ -498,6 +499,7 @@ class CPMHead(AVSDecodeHead):
         """Noise magnitudes ``(B, Ca, T, F)`` for the kept frames: another
         frame's audio whose classes are disjoint (``'dataset'``), or the
         noise list's; zero where there is no partner."""
+        from ..utils.offscreen_noise import pick_offscreen_partners  # TMP
         if self.noise_list is not None:
             return self.noise_list(magnitudes, classes)
         partners = pick_offscreen_partners(
@@ -529,6 +531,7 @@ class CPMHead(AVSDecodeHead):
         frames = torch.as_tensor([keep[i] for i in sounding], device=device)
         clean = magnitudes[keep]
         noise = self.off_screen_noise(clean, classes)
+        from ..utils.offscreen_noise import mix_magnitudes  # TMP
         mixed, ratio = mix_magnitudes(clean[sounding], noise[sounding])
         mixed_audio = self.encode_audio(mixed)
 
@@ -583,11 +586,12 @@ class CPMHead(AVSDecodeHead):
             # matched to the mask of its class.
             prompt_targets = []
             for j, label in zip(owner.tolist(), labels.tolist()):
-                gt_labels, gt_masks = targets[sounding[j]]
+                gt_labels, gt_masks, valid = targets[sounding[j]]
                 index = (gt_labels == label).nonzero()[:, 0]
-                prompt_targets.append((gt_labels[index], gt_masks[index]))
-            fixed = [(torch.zeros(1, dtype=torch.long),
-                      torch.zeros(1, dtype=torch.long))] * len(labels)
+                prompt_targets.append(
+                    (gt_labels[index], gt_masks[index], valid))
+            first = torch.zeros(1, dtype=torch.long, device=device)
+            fixed = [(first, first)] * len(labels)
             vcp: Dict[str, Tensor] = {}
             for embeds, masks in sets:
                 cls = self.classifier(embeds[owner, slot])
