@@ -214,15 +214,15 @@ class CPMHead(AVSDecodeHead):
             extra = dict(num_components=num_components) \
                 if classifier == 'gmm' else {}
             classifier = dict(type=CLASSIFIERS[classifier], **extra)
-        self.classifier_type = classifier['type']
-        if self.uses_prompts and self.classifier_type == \
-                CLASSIFIERS['linear']:
-            raise ValueError(
-                'ACP / VCP / PCL sample class-conditional prompts: use '
-                "classifier='gmm' or 'prototype', not 'linear'")
         self.classifier = MODELS.build(
             dict(classifier, num_labels=self.num_labels,
                  embed_dims=embed_dims, **(classifier_cfg or {})))
+        if self.uses_prompts and not getattr(self.classifier,
+                                             'provides_prompts', False):
+            raise ValueError(
+                f'ACP / VCP / PCL sample class-conditional prompts: '
+                f'{type(self.classifier).__name__} gives none (use '
+                f"classifier='gmm' or 'prototype')")
         self.matcher = HungarianMatcher(**(matcher or {}))
         self.set_loss = MaskSetLoss(num_labels=self.num_labels,
                                     **(set_loss or {}))
@@ -433,6 +433,10 @@ class CPMHead(AVSDecodeHead):
             last_indices = self.match(cls, masks, targets)
             self._add(losses, self.set_loss(cls, masks, targets,
                                             last_indices))
+        if not (self.use_acp or self.use_pcl):
+            # The dense audio map serves ACP / PCL only; keep the layers
+            # that make it in the graph (DDP) at no cost.
+            losses['loss_cls'] = losses['loss_cls'] + audio.dense.sum() * 0
         update_embeds, update_labels = self.matched_embeddings(
             decoded.embeds[-1][keep], targets, last_indices)
         if self.uses_prompts:

@@ -1,7 +1,5 @@
 """CPMHead (AVSegFormer* + CPM) at tiny widths: shapes, inference rules,
 training losses with every switch, gradients, padded and empty masks."""
-from collections import namedtuple
-
 import pytest
 import torch
 from mmseg.registry import MODELS
@@ -13,42 +11,6 @@ import mmavs.models  # noqa: F401
 from mmavs.structures import ClipLayout
 
 # ---- temporary stand-ins for parts not yet merged (TMP) -------------------
-Feats = namedtuple('Feats', 'tokens token_pos dense')
-
-
-@MODELS.register_module(force=True)
-class StandInAudioEncoder(nn.Module):
-
-    def __init__(self, in_channels=1, embed_dims=16, **kwargs):
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, embed_dims, 3, padding=1)
-        self.pos = nn.Parameter(torch.randn(1, 1, embed_dims))
-
-    def forward(self, x):
-        dense = self.conv(x)
-        tokens = nn.functional.avg_pool2d(dense, 4).flatten(2).transpose(1, 2)
-        return Feats(tokens, self.pos.expand_as(tokens), dense)
-
-
-@MODELS.register_module(force=True)
-class StandInClassifier(nn.Module):
-
-    def __init__(self, num_labels, embed_dims, **kwargs):
-        super().__init__()
-        self.fc = nn.Linear(embed_dims, num_labels)
-        self.register_buffer('updates', torch.zeros(()))
-
-    def forward(self, e):
-        return self.fc(e)
-
-    def update(self, embeds, labels):
-        assert embeds.shape[0] == labels.shape[0] and not embeds.requires_grad
-        self.updates += 1
-
-    def sample(self, labels, generator=None):
-        return torch.randn(len(labels), self.fc.in_features)
-
-
 @MODELS.register_module(force=True)
 class StandInACPLoss(nn.Module):
 
@@ -102,9 +64,10 @@ def tiny_head(num_classes=2, **kwargs):
         embed_dims=E, num_queries=6, num_heads=2,
         pixel_decoder=dict(num_layers=1, num_points=2, ffn_dims=16,
                            num_groups=4),
-        audio_encoder=dict(type='StandInAudioEncoder'),
+        audio_encoder=dict(type='CPMAudioEncoder', num_groups=4,
+                           resnet_cfg=dict(base_channels=4)),
         num_tda_layers=1, tda_ffn_dims=16, num_tdv_layers=3,
-        tdv_ffn_dims=16, classifier=dict(type='StandInClassifier'),
+        tdv_ffn_dims=16, classifier='gmm', num_components=2,
         matcher=dict(num_points=64), set_loss=dict(num_points=64),
         acp_loss=dict(type='StandInACPLoss'),
         pcl_loss=dict(type='StandInPCLLoss'))
@@ -120,7 +83,7 @@ def inputs(num=3, size=64):
 
 
 def magnitudes(num=3, channels=1):
-    return torch.rand(num, channels, 16, 8)
+    return torch.rand(num, channels, 32, 16)
 
 
 def samples(maps):
@@ -168,7 +131,7 @@ def test_binary_logits_are_the_probability_rule():
                                s[:, 1] / s.sum(1), rtol=1e-4, atol=1e-5)
     fields = head.pop_frame_fields()
     assert len(fields['tda_classes']) == 3
-    assert all(c.dtype == torch.long and (c < 2).all()
+    assert all(c.dtype == torch.long and (c < 2).all() and c.dim() == 1
                for c in fields['tda_classes'])
     assert head.pop_frame_fields() == {}
 
@@ -202,6 +165,7 @@ def test_semantic_and_paper_inference():
 @pytest.mark.parametrize('switches', [
     dict(),
     dict(use_acp=True, use_vcp=True, use_pcl=True, audio_channels=2),
+    dict(use_acp=True, use_vcp=True, use_pcl=True, classifier='prototype'),
 ])
 def test_training_losses_and_every_parameter_gets_a_gradient(switches):
     head = tiny_head(num_classes=5, **switches).train()
@@ -213,7 +177,7 @@ def test_training_losses_and_every_parameter_gets_a_gradient(switches):
                                           layout, samples(gts))
     assert logits.shape == (3, 5, 16, 16)
     expected = {'loss_cls', 'loss_focal', 'loss_dice'}
-    if switches:
+    if 'use_acp' in switches:
         expected |= {'loss_acp', 'loss_pcl', 'loss_vcp_cls',
                      'loss_vcp_focal', 'loss_vcp_dice'}
     assert set(losses) == expected
@@ -221,7 +185,9 @@ def test_training_losses_and_every_parameter_gets_a_gradient(switches):
     sum(losses.values()).backward()
     for name, param in head.named_parameters():
         assert param.grad is not None, name
-    assert head.classifier.updates == 1
+    # The GMM's banks got the matched embeddings (+ ∅ and VCP prompts).
+    if switches.get('classifier', 'gmm') == 'gmm':
+        assert head.classifier.bank_len.sum() > 0
 
 
 def test_frames_without_sounding_classes_skip_the_prompts():
