@@ -8,6 +8,8 @@ from .gmm_classifier import GMMClassifier
 from .hungarian_matcher import (HungarianMatcher, dice_cost, focal_cost,
                                 semantic_to_targets)
 from .linear_query_classifier import LinearQueryClassifier
+from .offscreen_noise import (NoiseList, mix_magnitudes,
+                              pick_offscreen_partners)
 from .point_sample import point_sample, uncertain_points
 from .prototype_classifier import PrototypeClassifier
 from .query_classifier import QueryClassifier
@@ -26,5 +28,6 @@ __all__ = [
     'predict_z0', 'HungarianMatcher', 'dice_cost', 'focal_cost',
     'semantic_to_targets', 'point_sample', 'uncertain_points',
     'GMMClassifier', 'LinearQueryClassifier', 'PrototypeClassifier',
-    'QueryClassifier'
+    'QueryClassifier', 'NoiseList', 'mix_magnitudes',
+    'pick_offscreen_partners'
 ]
