@@ -110,6 +110,19 @@ def test_recipe(config):
         assert head.num_classes == 2 and head.get('out_channels') is None
 
 
+def test_synthetic_pair():
+    """The synthetic AVSegFormer* and CPM differ only in the CPM switches."""
+    base, cpm = (Config.fromfile(c) for c in SYNTHETIC)
+    assert osp.basename(cpm.filename).startswith('cpm')
+    head = cpm.model.decode_head
+    assert (head.classifier, head.use_acp, head.use_vcp, head.use_pcl) == (
+        'gmm', True, True, True)
+    assert base.model.decode_head.classifier == 'linear'
+    assert base.train_dataloader == cpm.train_dataloader
+    assert base.train_cfg == cpm.train_cfg
+    assert base.train_dataloader.dataset.sample_frames == 'one_annotated'
+
+
 def test_ablation_switches():
     expected = {
         'table4_baseline.py': ('linear', 3, False, False, False),
@@ -149,6 +162,10 @@ def point_data(cfg, avsbench_root, avss_root):
     name = osp.basename(cfg.filename)
     for loader in ('train_dataloader', 'test_dataloader'):
         dataset = cfg[loader].dataset
+        if dataset.type == 'SyntheticAVSSDataset':
+            # The miniature tree instead of the generated one.
+            dataset.type = 'AVSSDataset'
+            dataset.pop('synthetic')
         if 'avss' in name or 'table' in name:
             dataset.update(data_root=avss_root, split=(
                 'train' if loader.startswith('train') else 'test'))
@@ -190,7 +207,8 @@ def run_one_iteration(cfg):
     return model, losses, out
 
 
-@pytest.mark.parametrize('config', BENCHMARK + ABLATIONS, ids=osp.basename)
+@pytest.mark.parametrize('config', BENCHMARK + ABLATIONS + SYNTHETIC,
+                         ids=osp.basename)
 def test_one_training_and_test_iteration(config, avsbench_root, avss_root):
     cfg = point_data(tiny(load(config)), avsbench_root, avss_root)
     model, losses, out = run_one_iteration(cfg)

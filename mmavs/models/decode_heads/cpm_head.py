@@ -17,6 +17,8 @@ from ..utils.hungarian_matcher import HungarianMatcher, semantic_to_targets
 from ..utils.masked_attention_decoder import MaskedAttentionDecoder
 from ..utils.ms_deform_pixel_decoder import (MSDeformPixelDecoder,
                                              PixelDecoderOutput)
+from ..utils.offscreen_noise import (NoiseList, mix_magnitudes,
+                                     pick_offscreen_partners)
 from .avs_decode_head import AVSDecodeHead
 
 CLASSIFIERS = dict(linear='LinearQueryClassifier',
@@ -119,7 +121,11 @@ class CPMHead(AVSDecodeHead):
         acp_loss, pcl_loss: Configs of ``ACPLoss`` and ``PCLLoss``.
         noise_source: ``'dataset'`` (another frame of the batch whose
             classes are disjoint) or ``'list'`` (``noise_list``).
-        noise_list: Config of the noise-list provider in ``MODELS``.
+        noise_list: Arguments of :class:`NoiseList` (``noise_list``: WAV
+            paths or a text file of them; ``channels`` defaults to
+            ``audio_channels``; ``num_samples`` to 16,000).
+        noise_frontend: Front end turning the list's waveforms into
+            magnitudes (the backbone's: power 1, no log).
         null_per_image: ∅ embeddings per frame given to the classifier's
             update (4).
         inference: ``'paper'`` or ``'semantic'``.
@@ -154,6 +160,8 @@ class CPMHead(AVSDecodeHead):
                  pcl_loss: dict = dict(type='PCLLoss', loss_weight=1.0),
                  noise_source: str = 'dataset',
                  noise_list: Optional[dict] = None,
+                 noise_frontend: dict = dict(type='SpectrogramFrontEnd',
+                                             power=1.0, log=None, scale=1.0),
                  null_per_image: int = 4,
                  inference: str = 'semantic',
                  log_offset: float = 1e-5,
@@ -228,9 +236,17 @@ class CPMHead(AVSDecodeHead):
                                     **(set_loss or {}))
         self.audio_mask_embed = QueryMLP(embed_dims, 3) \
             if use_acp or use_pcl else None
-        self.acp_loss = MODELS.build(acp_loss) if use_acp else None
-        self.pcl_loss = MODELS.build(pcl_loss) if use_pcl else None
-        self.noise_list = MODELS.build(noise_list) \
+        # A config may give only some arguments (e.g. max_pixels).
+        self.acp_loss = MODELS.build(dict(dict(type='ACPLoss'), **acp_loss)) \
+            if use_acp else None
+        self.pcl_loss = MODELS.build(dict(dict(type='PCLLoss'), **pcl_loss)) \
+            if use_pcl else None
+        # Off-screen noise from files: NoiseList gives waveforms, turned
+        # into magnitudes by the backbone's kind of front end.
+        self.noise_list = NoiseList(**dict(
+            dict(channels=audio_channels), **noise_list)) \
+            if noise_source == 'list' else None
+        self.noise_frontend = MODELS.build(noise_frontend) \
             if noise_source == 'list' else None
         self._frame_fields: Dict[str, list] = {}
 
@@ -503,14 +519,25 @@ class CPMHead(AVSDecodeHead):
         """Noise magnitudes ``(B, Ca, T, F)`` for the kept frames: another
         frame's audio whose classes are disjoint (``'dataset'``), or the
         noise list's; zero where there is no partner."""
-        from ..utils.offscreen_noise import pick_offscreen_partners  # TMP
         if self.noise_list is not None:
-            return self.noise_list(magnitudes, classes)
+            return self.list_noise(magnitudes)
         partners = pick_offscreen_partners(
             [set(c.tolist()) for c in classes])
         partners = torch.as_tensor(partners, device=magnitudes.device).long()
         noise = magnitudes[partners.clamp_min(0)]
         return noise * (partners >= 0).to(noise.dtype)[:, None, None, None]
+
+    def list_noise(self, magnitudes: Tensor) -> Tensor:
+        """One random window of the noise list per frame, as magnitudes of
+        the frames' ``(T, F)`` (cut, or zero-padded when shorter)."""
+        waves = torch.stack([
+            self.noise_list.draw() for _ in range(magnitudes.shape[0])
+        ]).to(magnitudes.device)
+        spec = self.noise_frontend(waves)[:, :, :magnitudes.shape[2]]
+        missing = magnitudes.shape[2] - spec.shape[2]
+        if missing > 0:
+            spec = F.pad(spec, (0, 0, 0, missing))
+        return spec.to(magnitudes.dtype)
 
     def prompt_losses(self, decoded: Decoded, audio, magnitudes: Tensor,
                       keep: List[int], gts: Tensor,
@@ -535,7 +562,6 @@ class CPMHead(AVSDecodeHead):
         frames = torch.as_tensor([keep[i] for i in sounding], device=device)
         clean = magnitudes[keep]
         noise = self.off_screen_noise(clean, classes)
-        from ..utils.offscreen_noise import mix_magnitudes  # TMP
         mixed, ratio = mix_magnitudes(clean[sounding], noise[sounding])
         mixed_audio = self.encode_audio(mixed)
 

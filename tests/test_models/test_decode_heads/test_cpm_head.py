@@ -10,49 +10,6 @@ from torch import nn
 import mmavs.models  # noqa: F401
 from mmavs.structures import ClipLayout
 
-# ---- temporary stand-ins for parts not yet merged (TMP) -------------------
-@MODELS.register_module(force=True)
-class StandInACPLoss(nn.Module):
-
-    def __init__(self, loss_weight=1.0):
-        super().__init__()
-
-    def forward(self, logits, target):
-        return (logits.sigmoid() - target).square().mean()
-
-
-@MODELS.register_module(force=True)
-class StandInPCLLoss(nn.Module):
-
-    def __init__(self, loss_weight=1.0):
-        super().__init__()
-
-    def forward(self, audio_masks, dense, labels, pixels, pixel_labels):
-        anchor = (audio_masks.sigmoid()[:, None] * dense).mean((2, 3))
-        return (anchor[:, :, None, None] * pixels[:1]).mean()
-try:
-    import mmavs.models.utils.offscreen_noise  # noqa: F401
-except ImportError:
-    import sys
-    import types
-    _noise = types.ModuleType('mmavs.models.utils.offscreen_noise')
-
-    def _partners(class_sets, generator=None, max_tries=10):
-        out = []
-        for i, c in enumerate(class_sets):
-            others = [j for j, o in enumerate(class_sets)
-                      if j != i and not (c & o)]
-            out.append(others[0] if others else -1)
-        return torch.tensor(out)
-
-    def _mix(spec, noise):
-        mixed = spec + noise
-        return mixed, spec / (mixed + 1e-8)
-
-    _noise.pick_offscreen_partners = _partners
-    _noise.mix_magnitudes = _mix
-    sys.modules[_noise.__name__] = _noise
-# ---------------------------------------------------------------------------
 
 LEVELS = [8, 16, 32, 64]
 E = 16
@@ -69,8 +26,7 @@ def tiny_head(num_classes=2, **kwargs):
         num_tda_layers=1, tda_ffn_dims=16, num_tdv_layers=3,
         tdv_ffn_dims=16, classifier='gmm', num_components=2,
         matcher=dict(num_points=64), set_loss=dict(num_points=64),
-        acp_loss=dict(type='StandInACPLoss'),
-        pcl_loss=dict(type='StandInPCLLoss'))
+        pcl_loss=dict(type='PCLLoss', max_pixels=32))
     cfg.update(kwargs)
     torch.manual_seed(0)
     return MODELS.build(cfg)
@@ -227,3 +183,26 @@ def test_prompts_need_a_class_conditional_classifier():
         tiny_head(classifier='linear', use_vcp=True)
     with pytest.raises(ValueError, match='inference'):
         tiny_head(inference='argmax')
+
+
+def test_noise_from_a_list_of_files(tmp_path):
+    """noise_source='list': off-screen noise from local WAV files, turned
+    into magnitudes of the frames' length (here 32 of them)."""
+    import numpy as np
+    from scipy.io import wavfile
+    path = str(tmp_path / 'noise.wav')
+    wavfile.write(path, 16000,
+                  (np.random.RandomState(0).randn(8000) * 3000).astype(
+                      np.int16))
+    head = tiny_head(num_classes=5, use_acp=True, noise_source='list',
+                     noise_list=dict(noise_list=[path], num_samples=8000))
+    spec = torch.rand(2, 1, 32, 64)  # 64 mel bands, as the front end's
+    noise = head.list_noise(spec)
+    assert noise.shape == (2, 1, 32, 64) and (noise > 0).any()
+    head.train()
+    gts = semantic_maps(2)
+    losses, _ = head.loss_and_logits(inputs(2), spec, annotated(2),
+                                     samples(gts))
+    assert torch.isfinite(losses['loss_acp'])
+    with pytest.raises(ValueError, match='noise_list'):
+        tiny_head(noise_source='list')
