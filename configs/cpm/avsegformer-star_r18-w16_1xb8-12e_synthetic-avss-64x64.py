@@ -72,3 +72,4 @@ test_dataloader = dict(
     dataset=dict(_dataset, split='test', test_mode=True,
                  pipeline=test_pipeline))
 default_hooks = dict(logger=dict(interval=10))
+custom_hooks = [dict(type='MatchingStabilityHook', interval=20)]

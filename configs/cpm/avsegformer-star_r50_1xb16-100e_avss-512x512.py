@@ -28,3 +28,9 @@ train_dataloader = dict(batch_size=16, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 default_hooks = dict(checkpoint=dict(save_best='mIoU_protoB'))
+# Fig. 3b's classification coverage (key `coverage`) next to the mIoUs.
+val_evaluator = [
+    dict(type='AVSSMetric'),
+    dict(type='ClassCoverageMetric', num_classes=num_classes)
+]
+test_evaluator = val_evaluator

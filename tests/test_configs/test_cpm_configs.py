@@ -98,6 +98,8 @@ def test_recipe(config):
     assert head.get('classifier') == ('gmm' if cpm else 'linear')
     assert bool(head.get('use_acp')) == bool(head.get('use_vcp')) == \
         bool(head.get('use_pcl')) == cpm
+    assert cfg.custom_hooks == [dict(type='MatchingStabilityHook',
+                                     interval=50)]
     if 'vpo' in name:
         assert head.audio_channels == 2 and frontend.num_frames == 300
         assert head.num_classes == 22
@@ -106,6 +108,8 @@ def test_recipe(config):
     assert cfg.train_dataloader.dataset.sample_frames == 'one_annotated'
     if 'avss' in name:
         assert head.num_classes == head.out_channels == 71
+        assert [m.type for m in cfg.val_evaluator] == [
+            'AVSSMetric', 'ClassCoverageMetric']
     else:
         assert head.num_classes == 2 and head.get('out_channels') is None
 
@@ -201,9 +205,13 @@ def run_one_iteration(cfg):
     model.eval()
     with torch.no_grad():
         out = model.val_step(batch)
-    metric = METRICS.build(cfg.val_evaluator)
-    metric.dataset_meta = test.metainfo
-    metric.process(batch, [o.to_dict() for o in out])
+    evaluators = cfg.val_evaluator
+    for metric_cfg in evaluators if isinstance(evaluators, list) else [
+            evaluators]:
+        metric = METRICS.build(metric_cfg)
+        metric.dataset_meta = test.metainfo
+        metric.process(batch, [o.to_dict() for o in out])
+        assert metric.results
     return model, losses, out
 
 

@@ -19,3 +19,7 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
                  val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
+# Matching stability (CPM's motivation, cpm.md §4 STS): the flip rate of the
+# queries' matched classes on a fixed training batch, logged every 50
+# iterations, and the STS per epoch. Logging only.
+custom_hooks = [dict(type='MatchingStabilityHook', interval=50)]
