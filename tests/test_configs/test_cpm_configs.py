@@ -229,3 +229,28 @@ def test_one_training_and_test_iteration(config, avsbench_root, avss_root):
                                              head.num_classes)
     assert frame.seg_logits.data.shape[1:] == frame.gt_sem_seg.data.shape[1:]
     assert frame.tda_classes.dtype == torch.long
+
+
+def test_audio_resnet18_imagenet_init_keeps_conv1(tmp_path):
+    """The configs' audio ResNet-18 init: every torchvision tensor but
+    conv1 (Ca channels) and fc loads (a fake file of that layout here)."""
+    from mmseg.models.backbones import ResNet
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'models',
+                                   'cpm_r50.py'))
+    init = cfg.model.decode_head.audio_encoder.resnet_cfg.init_cfg
+    assert init.checkpoint == 'pretrained/resnet18-5c106cde.pth'
+    source = ResNet(depth=18, base_channels=4).state_dict()
+    source['fc.weight'] = torch.zeros(10, 32)
+    source['fc.bias'] = torch.zeros(10)
+    torch.save(source, str(tmp_path / 'r18.pth'))
+    encoder = MODELS.build(dict(
+        type='CPMAudioEncoder', in_channels=2, embed_dims=16, num_groups=4,
+        resnet_cfg=dict(base_channels=4,
+                        init_cfg=dict(init, checkpoint=str(tmp_path /
+                                                           'r18.pth')))))
+    encoder.init_weights()
+    state = encoder.resnet.state_dict()
+    assert torch.equal(state['layer4.1.conv2.weight'],
+                       source['layer4.1.conv2.weight'])
+    assert state['conv1.weight'].shape[1] == 2

@@ -32,7 +32,16 @@ model = dict(
         embed_dims=256,
         num_queries=100,
         num_heads=8,
-        audio_encoder=dict(type='CPMAudioEncoder', depth=18),
+        # Audio ResNet-18 from torchvision's ImageNet file, except conv1
+        # (Ca input channels: kept at its random init) and the classifier.
+        audio_encoder=dict(
+            type='CPMAudioEncoder',
+            depth=18,
+            resnet_cfg=dict(init_cfg=dict(
+                type='StrictPretrained',
+                checkpoint='pretrained/resnet18-5c106cde.pth',
+                drop_prefixes=['fc.', 'conv1.'],
+                keep_missing=['conv1.']))),
         audio_channels=1,
         classifier='linear',
         inference='semantic'),
