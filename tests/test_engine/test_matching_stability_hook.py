@@ -170,7 +170,8 @@ def test_in_a_real_runner(tmp_path):
     from mmengine.runner import Runner
     hook = MatchingStabilityHook(interval=2)
     runner = Runner(
-        model=ToyModel(), work_dir=str(tmp_path),
+        # mmseg scope: the runner's scope stays current for later tests.
+        model=ToyModel(), work_dir=str(tmp_path), default_scope='mmseg',
         train_dataloader=dict(
             dataset=[dict(inputs=torch.tensor([float(i)]))
                      for i in range(8)],
