@@ -5,7 +5,7 @@ from .semantic import (class_counts, dataset_level_protocol,
                        per_frame_protocol, summarize)
 
 __all__ = [
-    'AVSMetric', 'AVSSMetric', 'ClassCoverageMetric', 'DumpFrameResults', 'batch_independent',
-    'class_counts', 'dataset_level_protocol', 'frame_statistics',
+    'AVSMetric', 'AVSSMetric', 'ClassCoverageMetric', 'DumpFrameResults',
+    'batch_independent', 'class_counts', 'dataset_level_protocol', 'frame_statistics',
     'per_frame_protocol', 'protocol_a', 'summarize'
 ]

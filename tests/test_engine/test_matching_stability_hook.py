@@ -4,13 +4,14 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from mmengine.model import BaseModel
 from mmseg.registry import HOOKS
 from torch import nn
 from torch.utils.data import DataLoader
 
 import mmavs.engine  # noqa: F401
-from mmavs.engine.hooks.matching_stability_hook import (flip_rate,
-                                                        stability_score)
+from mmavs.engine.hooks.matching_stability_hook import (
+    MatchingStabilityHook, flip_rate, stability_score)
 
 
 class FakeHead(nn.Module):
@@ -129,3 +130,63 @@ def test_sts_function():
     assert flip_rate(torch.tensor([[0, 1]]), torch.tensor([[0, 2]])) == 0.5
     with pytest.raises(ValueError):
         flip_rate(torch.zeros(1, 2), torch.zeros(2, 2))
+
+
+class ToyPreprocessor(nn.Module):
+
+    def forward(self, data, training=False):
+        inputs = torch.stack(data['inputs']).float()
+        return dict(inputs=inputs, audio=inputs, layout=None,
+                    data_samples=None)
+
+
+class ToyHead(nn.Module):
+    num_classes = 2
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(1, 4)
+
+    def query_assignments(self, fused, audio_feat, layout, data_samples):
+        # Query labels flip with the sign of the (trained) weights.
+        return (self.fc(fused) > 0).long() * 2  # class 0 or ∅ (= 2)
+
+
+class ToyModel(BaseModel):
+
+    def __init__(self):
+        super().__init__(data_preprocessor=ToyPreprocessor())
+        self.decode_head = ToyHead()
+
+    def extract_feat(self, inputs, audio, layout, data_samples):
+        return SimpleNamespace(fused=inputs), audio
+
+    def forward(self, inputs, audio=None, layout=None, data_samples=None,
+                mode='loss'):
+        return dict(loss=self.decode_head.fc(inputs).pow(2).mean())
+
+
+def test_in_a_real_runner(tmp_path):
+    from mmengine.runner import Runner
+    hook = MatchingStabilityHook(interval=2)
+    runner = Runner(
+        # mmseg scope: the runner's scope stays current for later tests.
+        model=ToyModel(), work_dir=str(tmp_path), default_scope='mmseg',
+        train_dataloader=dict(
+            dataset=[dict(inputs=torch.tensor([float(i)]))
+                     for i in range(8)],
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            collate_fn=dict(type='pseudo_collate'), batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.5)),
+        custom_hooks=[hook], default_hooks=dict(checkpoint=None),
+        visualizer=dict(type='Visualizer',
+                        vis_backends=[dict(type='LocalVisBackend')]))
+    runner.train()
+    # 2 iterations per epoch: one evaluation each, a flip rate from the
+    # second on, an STS per epoch.
+    assert [step for step, _ in hook.flip_rates] == [4]
+    assert [epoch for epoch, _ in hook.sts] == [1, 2]
+    assert all(0 <= v <= 1 for _, v in hook.flip_rates)
+    scalars = list(tmp_path.glob('*/vis_data/scalars.json'))
+    assert scalars and 'stability/sts' in scalars[0].read_text()

@@ -25,9 +25,9 @@ class AudioFPN(BaseModule):
         out_channels: Width of every level (256).
         num_groups: GroupNorm groups (32).
         out_levels: Levels (0 = finest) that get an output conv and are
-            returned, in this order (default: all). CPM uses (0, 2, 3): a level without a
-            user would leave parameters without gradient, which DDP refuses;
-            its lateral still feeds the top-down path.
+            returned, in this order (default: all). CPM uses (0, 2, 3): a
+            level without a user would leave parameters without gradient,
+            which DDP refuses (its lateral still feeds the top-down path).
         init_cfg: mmengine init config.
     """
 

@@ -3,7 +3,8 @@
 Mask2Former's bipartite matching, written without mmdet (``cpm.md`` §11):
 the cost of pairing prediction ``q`` with ground-truth mask ``g`` is
 
-    cost_class · (-p_q(c_g)) + cost_focal · focal(q, g) + cost_dice · dice(q, g)
+    cost_class · (-p_q(c_g)) + cost_focal · focal(q, g)
+                             + cost_dice · dice(q, g)
 
 with the mask costs on points drawn uniformly at random (the same points for
 predictions and ground truth), and ``scipy.optimize.linear_sum_assignment``

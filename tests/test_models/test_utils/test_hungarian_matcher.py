@@ -114,10 +114,11 @@ def test_weighted_costs_ignore_points():
 
 
 def test_against_mmdet_costs_if_installed():
-    pytest.importorskip('mmdet')
-    from mmdet.models.task_modules.assigners import (ClassificationCost,
-                                                     DiceCost, FocalLossCost,
-                                                     HungarianAssigner)
+    # Skipped without mmdet (or its optional imports, e.g. pycocotools).
+    assigners = pytest.importorskip('mmdet.models.task_modules.assigners')
+    ClassificationCost = assigners.ClassificationCost
+    DiceCost, FocalLossCost = assigners.DiceCost, assigners.FocalLossCost
+    HungarianAssigner = assigners.HungarianAssigner
     from mmengine.structures import InstanceData
     torch.manual_seed(0)
     cls_logits = torch.randn(6, 4)

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from mmavs.models.utils.point_sample import point_sample, uncertain_points
@@ -40,3 +41,12 @@ def test_uncertain_points_no_grad():
     logits = torch.randn(3, 1, 8, 8, requires_grad=True)
     points = uncertain_points(logits, 10)
     assert not points.requires_grad and points.shape == (3, 10, 2)
+
+
+def test_matches_mmcv_point_sample():
+    import mmavs  # noqa: F401  (installs the mmcv._ext stand-in)
+    ops = pytest.importorskip('mmcv.ops')
+    maps, points = torch.randn(2, 3, 7, 9), torch.rand(2, 50, 2)
+    torch.testing.assert_close(
+        point_sample(maps, points),
+        ops.point_sample(maps, points, align_corners=False))
