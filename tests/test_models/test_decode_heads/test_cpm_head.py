@@ -2,9 +2,9 @@
 training losses with every switch, gradients, padded and empty masks."""
 import pytest
 import torch
+from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
-from mmengine.structures import PixelData
 from torch import nn
 
 import mmavs.models  # noqa: F401
@@ -206,3 +206,20 @@ def test_noise_from_a_list_of_files(tmp_path):
     assert torch.isfinite(losses['loss_acp'])
     with pytest.raises(ValueError, match='noise_list'):
         tiny_head(noise_source='list')
+
+
+def test_bfloat16_autocast():
+    """architecture.md: every model family trains and predicts under CPU
+    bfloat16 autocast."""
+    head = tiny_head(num_classes=5, use_acp=True, use_vcp=True,
+                     use_pcl=True).train()
+    gts = semantic_maps(2)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses, _ = head.loss_and_logits(inputs(2), magnitudes(2),
+                                         annotated(2), samples(gts))
+    assert all(torch.isfinite(v) for v in losses.values())
+    sum(losses.values()).backward()
+    head.eval()
+    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+        logits = head(inputs(2), magnitudes(2))
+    assert logits.shape == (2, 5, 64, 64) and torch.isfinite(logits).all()
