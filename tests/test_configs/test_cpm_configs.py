@@ -125,6 +125,12 @@ def test_synthetic_pair():
     assert base.train_dataloader == cpm.train_dataloader
     assert base.train_cfg == cpm.train_cfg
     assert base.train_dataloader.dataset.sample_frames == 'one_annotated'
+    # Trained from scratch: no weight file is needed.
+    init_default_scope('mmseg')
+    for cfg in (base, cpm):
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        assert sum(p.numel() for p in model.parameters()) < 2_000_000
 
 
 def test_ablation_switches():
