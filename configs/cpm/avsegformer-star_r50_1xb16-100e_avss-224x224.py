@@ -8,8 +8,11 @@ _base_ = [
     '../_base_/schedules/cpm_adamw_poly_100e.py'
 ]
 num_classes = 71
+# The paper's inference rule (cpm.md §8): each pixel takes the class of the
+# query maximising p_i(c_i) sigma(m_i).
 model = dict(
-    decode_head=dict(num_classes=num_classes, out_channels=num_classes))
+    decode_head=dict(num_classes=num_classes, out_channels=num_classes,
+                     inference='paper'))
 train_pipeline = [
     dict(type='LoadAVSFrames'),
     dict(type='LoadAVSSColorMask'),

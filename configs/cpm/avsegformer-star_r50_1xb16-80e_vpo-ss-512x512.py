@@ -12,7 +12,8 @@ _base_ = [
 num_classes = 22
 model = dict(
     backbone=dict(audio_frontend=dict(num_frames=300)),
+    # The paper's inference rule (cpm.md §8).
     decode_head=dict(num_classes=num_classes, out_channels=num_classes,
-                     audio_channels=2))
+                     audio_channels=2, inference='paper'))
 train_dataloader = dict(batch_size=16)
 default_hooks = dict(checkpoint=dict(save_best='mIoU_protoB'))

@@ -100,6 +100,9 @@ def test_recipe(config):
         bool(head.get('use_pcl')) == cpm
     assert cfg.custom_hooks == [dict(type='MatchingStabilityHook',
                                      interval=50)]
+    # The paper's rule on semantic data, §8's probability on binary data.
+    assert head.get('inference', 'semantic') == (
+        'semantic' if 's4' in name or 'ms3' in name else 'paper')
     if 'vpo' in name:
         assert head.audio_channels == 2 and frontend.num_frames == 300
         assert head.num_classes == 22
