@@ -44,7 +44,8 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
                      'VGGishLogMelFrontEnd', 'MaskSetLoss',
                      'SigmoidFocalLoss', 'ACPLoss', 'PCLLoss',
                      'LinearQueryClassifier', 'PrototypeClassifier',
-                     'GMMClassifier', 'CPMAudioEncoder', 'AudioFPN'):
+                     'GMMClassifier', 'CPMAudioEncoder', 'AudioFPN',
+                     'CPMHead'):
             assert MODELS.get(name) is not None, name
         from mmseg.registry import WEIGHT_INITIALIZERS
         for name in ('StrictPretrained', 'PretrainedPVTv2',
