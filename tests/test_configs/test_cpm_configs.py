@@ -33,8 +33,8 @@ TINY_HEAD = {
     'num_heads': 2,
     'pixel_decoder': dict(num_layers=1, num_points=2, ffn_dims=16,
                           num_groups=4),
-    'audio_encoder': dict(_delete_=True, type='CPMAudioEncoder',
-                          num_groups=4, resnet_cfg=dict(base_channels=4)),
+    'audio_encoder': dict(type='CPMAudioEncoder', num_groups=4,
+                          resnet_cfg=dict(base_channels=4, init_cfg=None)),
     'num_tda_layers': 1,
     'tda_ffn_dims': 16,
     'num_tdv_layers': 3,
@@ -165,8 +165,7 @@ def test_ablation_switches():
 def tiny(cfg):
     """Shrink the model; drop pretrained files."""
     cfg.model.backbone.visual.update(depth=18, base_channels=8, init_cfg=None)
-    cfg.model.decode_head.update(TINY_HEAD)
-    cfg.model.decode_head.audio_encoder.pop('_delete_')
+    cfg.model.decode_head.update(TINY_HEAD)  # merges nested dicts
     return cfg
 
 
