@@ -4,6 +4,7 @@ from functools import partial
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
+from mmengine import dist
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -25,6 +26,19 @@ CLASSIFIERS = dict(linear='LinearQueryClassifier',
                    prototype='PrototypeClassifier', gmm='GMMClassifier')
 INFERENCE_MODES = ('paper', 'semantic')
 NOISE_SOURCES = ('dataset', 'list')
+
+
+def gather_across_ranks(embeds: Tensor, labels: Tensor
+                        ) -> Tuple[Tensor, Tensor]:
+    """Every process's classifier training set, concatenated in rank order,
+    so that all processes run the same EM update (DDP would otherwise
+    overwrite the others' buffers with rank 0's). Unchanged when not
+    distributed."""
+    if dist.get_world_size() == 1:
+        return embeds, labels
+    parts = dist.all_gather_object((embeds.cpu(), labels.cpu()))
+    return (torch.cat([e for e, _ in parts]).to(embeds.device),
+            torch.cat([lb for _, lb in parts]).to(labels.device))
 
 
 class QueryMLP(nn.Module):
@@ -464,7 +478,8 @@ class CPMHead(AVSDecodeHead):
                 update_embeds = torch.cat([update_embeds, extra[0]])
                 update_labels = torch.cat([update_labels, extra[1]])
         # After every loss term: the classifier's buffers may change here.
-        self.classifier.update(update_embeds.detach(), update_labels)
+        self.classifier.update(*gather_across_ranks(update_embeds.detach(),
+                                                    update_labels))
         return losses, logits
 
     @staticmethod
