@@ -366,9 +366,16 @@ class CPMHead(AVSDecodeHead):
         if not self.training:
             self._frame_fields = dict(
                 tda_classes=self.tda_classes(decoded.cls[0]))
-        masks = F.interpolate(decoded.masks[-1].float(), scale_factor=4,
-                              mode='bilinear', align_corners=False)
-        return self.scores_to_logits(self.scores(decoded.cls[-1], masks))
+        # Frame by frame: Q full-resolution masks of a 10-frame AVSS clip
+        # at 720p would take ~4 GB at once.
+        return torch.cat([
+            self.scores_to_logits(
+                self.scores(cls[None],
+                            F.interpolate(masks[None].float(), scale_factor=4,
+                                          mode='bilinear',
+                                          align_corners=False)))
+            for cls, masks in zip(decoded.cls[-1], decoded.masks[-1])
+        ])
 
     def tda_classes(self, cls_logits: Tensor) -> List[Tensor]:
         """Per frame, the sorted classes ≠ ∅ that the TD-A outputs
