@@ -2,10 +2,12 @@ from .bf16_optim_wrapper import BF16OptimWrapper
 from .hooks import (AtomicCheckpointHook, CheckpointSaveError,
                     FreezeModuleHook, StrictLoadHook,
                     UncertaintyVisualizationHook)
+from .multi_optim_constructor import AVSMultiOptimWrapperConstructor
 from .optim_constructor import AVSOptimWrapperConstructor
 
 __all__ = [
-    'AtomicCheckpointHook', 'AVSOptimWrapperConstructor', 'BF16OptimWrapper',
+    'AtomicCheckpointHook', 'AVSMultiOptimWrapperConstructor',
+    'AVSOptimWrapperConstructor', 'BF16OptimWrapper',
     'CheckpointSaveError', 'FreezeModuleHook', 'StrictLoadHook',
     'UncertaintyVisualizationHook'
 ]

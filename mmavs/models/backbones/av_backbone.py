@@ -132,14 +132,23 @@ class AudioVisualBackbone(BaseModule):
                 f'audio of shape {tuple(audio.shape)} does not match '
                 f'{frames.shape[0]} frames; expected one audio input per '
                 f'frame, (N, ...)')
+        audio_feat = self.audio_features(audio, layout)
+        return as_feature_maps(self.visual(frames),
+                               self._visual_type), audio_feat
+
+    def audio_features(self, audio: Tensor,
+                       layout: Optional[ClipLayout] = None) -> Tensor:
+        """The audio half of :meth:`forward`: per-frame audio ``(N, ...)``
+        → encoder (through the cache) → optional norm → ``(N, D_a)``, zero
+        for padding frames. The segmentor's shuffled-audio pass calls it
+        alone, reusing the visual maps."""
         audio_feat = self.encode_audio(audio)
         if self.audio_norm is not None:
             audio_feat = self.audio_norm(audio_feat)
         if layout is not None and not bool(layout.frame_valid.all()):
             audio_feat = audio_feat * layout.frame_valid[:, None].to(
                 audio_feat.dtype)
-        return as_feature_maps(self.visual(frames),
-                               self._visual_type), audio_feat
+        return audio_feat
 
     def embed_audio(self, examples: Tensor) -> Tensor:
         """Per-frame audio ``(N, ...)`` → front end (if any) → encoder →
