@@ -40,7 +40,9 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
                      'AVSFPNHead',
                      'AVSegFormerHead', 'AVMatchingLoss', 'ContrastiveLoss',
                      'BinaryDiceLoss', 'AudioResNet', 'SpectrogramFrontEnd',
-                     'VGGishLogMelFrontEnd'):
+                     'VGGishLogMelFrontEnd', 'CAVPNeck', 'CAVPDecoder',
+                     'SigmoidCrossAttentionFusion', 'CAVPHead',
+                     'CAVPContrastiveLoss'):
             assert MODELS.get(name) is not None, name
         from mmseg.registry import WEIGHT_INITIALIZERS
         for name in ('StrictPretrained', 'PretrainedPVTv2',
@@ -48,6 +50,10 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
             assert WEIGHT_INITIALIZERS.get(name) is not None, name
         for name in ('FreezeModuleHook', 'UncertaintyVisualizationHook'):
             assert HOOKS.get(name) is not None, name
+        from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS
+        for name in ('AVSOptimWrapperConstructor',
+                     'AVSMultiOptimWrapperConstructor'):
+            assert OPTIM_WRAPPER_CONSTRUCTORS.get(name) is not None, name
         assert FUNCTIONS.get('avs_collate') is not None
         print('registered')
         """)
