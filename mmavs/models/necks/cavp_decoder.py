@@ -22,7 +22,8 @@ class CAVPASPP(nn.Module):
           → BN → LeakyReLU                          (N, C_out, h, w)
 
     One BN over the four concatenated branches equals one BN per branch
-    (batch norm is per channel). Convolutions have no bias (each is followed
+    (batch norm is per channel). At batch size 1 in training the pooling
+    branch's BN uses its running statistics (one value per channel). Convolutions have no bias (each is followed
     by a BN, or by the sum that is).
 
     Args:
@@ -58,9 +59,20 @@ class CAVPASPP(nn.Module):
         """``(N, C_in, h, w)`` → ``(N, C_out, h, w)``."""
         out = torch.cat([conv(x) for conv in self.map_convs], dim=1)
         out = self.red_conv(self.act(self.map_bn(out)))
-        pool = x.mean(dim=(2, 3), keepdim=True)
-        pool = self.pool_red_conv(self.act(self.pool_bn(self.pool_conv(pool))))
+        pool = self.pool_conv(x.mean(dim=(2, 3), keepdim=True))
+        pool = self.pool_red_conv(self.act(self._pool_norm(pool)))
         return self.act(self.red_bn(out + pool))
+
+    def _pool_norm(self, pool: Tensor) -> Tensor:
+        """``pool_bn``; a training batch of one image has one value per
+        channel there, which batch statistics cannot normalise (the
+        reference fails on it): that batch uses the running statistics,
+        without updating them."""
+        bn = self.pool_bn
+        if not (self.training and pool.shape[0] == 1):
+            return bn(pool)
+        return F.batch_norm(pool, bn.running_mean, bn.running_var,
+                            bn.weight, bn.bias, False, 0.0, bn.eps)
 
 
 @MODELS.register_module()

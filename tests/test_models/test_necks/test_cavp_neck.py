@@ -205,3 +205,15 @@ def test_r50_model_from_the_config_output_strides():
             fused = model.neck.fuse([u_v], torch.randn(1, 304)).fused
             logits = model.decode_head(fused)
         assert logits.shape == (1, classes, 16, 16)
+
+
+def test_decoder_trains_on_a_batch_of_one():
+    """One image per batch (CAVP at batch 1, or a last partial batch): the
+    pooling branch's BN falls back to its running statistics."""
+    torch.manual_seed(0)
+    decoder = CAVPDecoder(in_channels=(8, 64), aspp_channels=16).train()
+    running = decoder.aspp.pool_bn.running_mean.clone()
+    out = decoder([f[:1] for f in tiny_levels()])
+    assert out.shape == (1, 64, 16, 16)
+    out.sum().backward()
+    assert torch.equal(decoder.aspp.pool_bn.running_mean, running)
