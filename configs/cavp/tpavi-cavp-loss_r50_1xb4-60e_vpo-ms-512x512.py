@@ -2,8 +2,8 @@
 # (configs/tpavi/tpavi_r50_1xb4-60e_vpo-ms-512x512.py, Table 3 TPAVI 54.30 /
 # 71.95 / 22.45) with CAVPContrastiveLoss as an auxiliary loss. The embedding
 # is the fused stride-4 level (embed_level=0) as the head leaves it; the
-# shuffled pass re-encodes the shuffled audio and re-runs the TPAVI neck on
-# the cached backbone maps. Nothing else changes (cf. Table 4: TPAVI vs.
+# shuffled pass re-encodes the shuffled audio and re-runs only the TPAVI
+# blocks on the cached projections. Nothing else changes (cf. Table 4: TPAVI vs.
 # f_CA + SupCon).
 _base_ = '../tpavi/tpavi_r50_1xb4-60e_vpo-ms-512x512.py'
 model = dict(

@@ -126,6 +126,15 @@ def test_cavp_shuffled_pass_reruns_only_the_fusion():
     assert len(decoder_calls) == 1 and len(fusion_calls) == 2
 
 
+def test_tpavi_shuffled_pass_reuses_the_projections():
+    model = build(tpavi_cfg())
+    conv_calls = count_calls(model.neck.convs[0])
+    block_calls = count_calls(model.neck.tpavi['0'])
+    frames, audio, samples, layout = batch()
+    model(frames, audio, samples, mode='loss', layout=layout)
+    assert len(conv_calls) == 1 and len(block_calls) == 2
+
+
 def test_overwritten_audio_is_what_the_shuffled_pass_encodes():
     """Bug §10.1 absent: the shuffled forward reads the audio after the
     bank overwrite (the plan's), not a fresh ``audio[perm]``."""
