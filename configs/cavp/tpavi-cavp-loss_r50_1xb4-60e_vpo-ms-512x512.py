@@ -3,8 +3,8 @@
 # 71.95 / 22.45) with CAVPContrastiveLoss as an auxiliary loss. The embedding
 # is the fused stride-4 level (embed_level=0) as the head leaves it; the
 # shuffled pass re-encodes the shuffled audio and re-runs only the TPAVI
-# blocks on the cached projections. Nothing else changes (cf. Table 4: TPAVI vs.
-# f_CA + SupCon).
+# blocks on the cached projections. Nothing else changes (cf. Table 4:
+# TPAVI vs. f_CA + SupCon).
 _base_ = '../tpavi/tpavi_r50_1xb4-60e_vpo-ms-512x512.py'
 model = dict(
     auxiliary_loss=dict(

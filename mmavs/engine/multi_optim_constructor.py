@@ -1,4 +1,4 @@
-"""Several optimisers over disjoint parts of one model (``OptimWrapperDict``)."""
+"""Several optimisers over disjoint parts of one model (OptimWrapperDict)."""
 from typing import Dict, Optional
 
 from mmengine.optim import OptimWrapperDict

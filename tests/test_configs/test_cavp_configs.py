@@ -145,7 +145,8 @@ def test_cavp_recipe(name):
 def test_tpavi_plus_cavp_loss_is_a_config():
     cfg = _load('tpavi-cavp-loss_r50_1xb4-60e_vpo-ms-512x512.py')
     base = Config.fromfile(
-        osp.join(ROOT, 'configs', 'tpavi', 'tpavi_r50_1xb4-60e_vpo-ms-512x512.py'))
+        osp.join(ROOT, 'configs', 'tpavi',
+                 'tpavi_r50_1xb4-60e_vpo-ms-512x512.py'))
     assert cfg.model.neck == base.model.neck
     assert cfg.model.auxiliary_loss.type == 'CAVPContrastiveLoss'
     assert cfg.model.auxiliary_loss.embed_level == 0

@@ -23,8 +23,9 @@ class CAVPASPP(nn.Module):
 
     One BN over the four concatenated branches equals one BN per branch
     (batch norm is per channel). At batch size 1 in training the pooling
-    branch's BN uses its running statistics (one value per channel). Convolutions have no bias (each is followed
-    by a BN, or by the sum that is).
+    branch's BN uses its running statistics (one value per channel).
+    Convolutions have no bias (each is followed by a BN, or by the sum that
+    is).
 
     Args:
         in_channels: ``C_in`` (2048 for ResNet-50 layer 4).
@@ -79,7 +80,8 @@ class CAVPASPP(nn.Module):
 class CAVPDecoder(BaseModule):
     """DeepLabV3+ feature ``u_v`` of CAVP (``cavp.md`` §4).
 
-    Call graph (ResNet-50, input H x W; N frames, ``docs/en/architecture.md``)::
+    Call graph (ResNet-50, input H x W; N frames,
+    ``docs/en/architecture.md``)::
 
         forward([layer1 (N, 256, H/4, W/4), ..., layer4 (N, 2048, h, w)])
           aspp(layer4)                         (N, 256, h, w)
