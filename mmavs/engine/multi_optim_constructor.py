@@ -53,8 +53,9 @@ class AVSMultiOptimWrapperConstructor:
                              'optimiser its own paramwise_cfg')
         cfg = dict(optim_wrapper_cfg)
         shared = {k: cfg.pop(k) for k in SHARED_KEYS if k in cfg}
+        # A top-level type (tools/train.py --amp) wins over each entry's.
         self.cfgs: Dict[str, dict] = {
-            name: dict(shared, **dict(sub))
+            name: dict(dict(sub), **shared)
             for name, sub in cfg.items()
         }
         rest = [n for n, c in self.cfgs.items() if not c.get('modules')]

@@ -71,7 +71,8 @@ def test_two_optimisers_own_disjoint_parameters():
 
 
 def test_amp_type_applies_to_every_wrapper():
-    wrappers = build(dict(CFG, type='BF16OptimWrapper'))(Model())
+    cfg = {name: dict(sub, type='OptimWrapper') for name, sub in CFG.items()}
+    wrappers = build(dict(cfg, type='BF16OptimWrapper'))(Model())
     assert {type(w).__name__ for w in wrappers.values()} == {
         'BF16OptimWrapper'}
 
