@@ -1,13 +1,13 @@
 from .bf16_optim_wrapper import BF16OptimWrapper
 from .hooks import (AtomicCheckpointHook, CheckpointSaveError,
-                    FreezeModuleHook, StrictLoadHook,
-                    UncertaintyVisualizationHook)
+                    FreezeModuleHook, MatchingStabilityHook,
+                    StrictLoadHook, UncertaintyVisualizationHook)
 from .multi_optim_constructor import AVSMultiOptimWrapperConstructor
 from .optim_constructor import AVSOptimWrapperConstructor
 
 __all__ = [
     'AtomicCheckpointHook', 'AVSMultiOptimWrapperConstructor',
-    'AVSOptimWrapperConstructor', 'BF16OptimWrapper',
-    'CheckpointSaveError', 'FreezeModuleHook', 'StrictLoadHook',
+    'AVSOptimWrapperConstructor', 'BF16OptimWrapper', 'CheckpointSaveError',
+    'FreezeModuleHook', 'MatchingStabilityHook', 'StrictLoadHook',
     'UncertaintyVisualizationHook'
 ]
