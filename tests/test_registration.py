@@ -45,7 +45,10 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
                      'SigmoidFocalLoss', 'ACPLoss', 'PCLLoss',
                      'LinearQueryClassifier', 'PrototypeClassifier',
                      'GMMClassifier', 'CPMAudioEncoder', 'AudioFPN',
-                     'CPMHead'):
+                     'CPMHead',
+                     'CAVPNeck', 'CAVPDecoder',
+                     'SigmoidCrossAttentionFusion', 'CAVPHead',
+                     'CAVPContrastiveLoss'):
             assert MODELS.get(name) is not None, name
         from mmseg.registry import WEIGHT_INITIALIZERS
         for name in ('StrictPretrained', 'PretrainedPVTv2',
@@ -56,6 +59,10 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
         for name in ('FreezeModuleHook', 'UncertaintyVisualizationHook',
                      'MatchingStabilityHook'):
             assert HOOKS.get(name) is not None, name
+        from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS
+        for name in ('AVSOptimWrapperConstructor',
+                     'AVSMultiOptimWrapperConstructor'):
+            assert OPTIM_WRAPPER_CONSTRUCTORS.get(name) is not None, name
         assert FUNCTIONS.get('avs_collate') is not None
         print('registered')
         """)

@@ -139,6 +139,16 @@ class AudioVisualBackbone(BaseModule):
                 f'audio of shape {tuple(audio.shape)} does not match '
                 f'{frames.shape[0]} frames; expected one audio input per '
                 f'frame, (N, ...)')
+        audio_feat = self.audio_features(audio, layout)
+        return as_feature_maps(self.visual(frames),
+                               self._visual_type), audio_feat
+
+    def audio_features(self, audio: Tensor,
+                       layout: Optional[ClipLayout] = None) -> Tensor:
+        """The audio half of :meth:`forward`: per-frame audio ``(N, ...)``
+        → encoder (through the cache) → optional norm → ``(N, D_a)``, zero
+        for padding frames. The segmentor's shuffled-audio pass calls it
+        alone, reusing the visual maps."""
         audio_feat = self.encode_audio(audio)
         if self.audio_norm is not None:
             audio_feat = self.audio_norm(audio_feat)
@@ -146,8 +156,7 @@ class AudioVisualBackbone(BaseModule):
             valid = layout.frame_valid.to(audio_feat.dtype)
             audio_feat = audio_feat * valid.view(
                 -1, *[1] * (audio_feat.dim() - 1))
-        return as_feature_maps(self.visual(frames),
-                               self._visual_type), audio_feat
+        return audio_feat
 
     def embed_audio(self, examples: Tensor) -> Tensor:
         """Per-frame audio ``(N, ...)`` → front end (if any) → encoder →
