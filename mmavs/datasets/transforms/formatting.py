@@ -7,7 +7,8 @@ from mmseg.registry import TRANSFORMS
 from mmseg.structures import SegDataSample
 
 FRAME_META_KEYS = ('clip_name', 'category', 'subset', 'split', 'audio_path',
-                   'ori_shape', 'img_shape')
+                   'ori_shape', 'img_shape', 'img_id', 'vpo_subset',
+                   'sounding_classes', 'flip')
 
 
 @TRANSFORMS.register_module()
