@@ -1,5 +1,6 @@
 from .avs_metric import AVSMetric
 from .avss_metric import AVSSMetric
 from .dump_frame_results import DumpFrameResults
+from .vpo_metric import VPOMetric
 
-__all__ = ['AVSMetric', 'AVSSMetric', 'DumpFrameResults']
+__all__ = ['AVSMetric', 'AVSSMetric', 'DumpFrameResults', 'VPOMetric']
