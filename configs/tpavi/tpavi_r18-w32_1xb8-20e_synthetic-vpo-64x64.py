@@ -3,7 +3,7 @@
 # bias-free audio alignment, softmax CE, no matching loss; see
 # tpavi_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py for why) with a
 # 22-class head and the VPO audio path: 3-s stereo waveforms → CAVP's
-# spectrogram (300 frames) → a trainable quarter-width ResNet-18 on 2
+# spectrogram (300 frames) → a trainable eighth-width ResNet-18 on 2
 # channels → 128, standardised (BN1d). Synthetic VPO-MS (64x64, generated
 # on first use), batch 8, 20 epochs; scored with the dataset-level VPO
 # metric (mIoU_protoB / Fscore_protoB / FDR_protoB).
@@ -20,7 +20,7 @@ model = dict(
         visual=dict(depth=18, base_channels=32, init_cfg=None),
         audio_frontend=dict(type='SpectrogramFrontEnd', num_frames=300),
         audio=dict(_delete_=True, type='AudioResNet', depth=18,
-                   in_channels=2, base_channels=16, out_channels=128,
+                   in_channels=2, base_channels=8, out_channels=128,
                    init_cfg=None),
         audio_norm=dict(type='BN1d')),
     neck=dict(
