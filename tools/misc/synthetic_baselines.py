@@ -224,9 +224,9 @@ def main_vpo(args) -> None:
                  split=args.split, pipeline=VPO_PIPELINE, test_mode=True))
         results = evaluate_vpo(dataset, visible, args.batch_size)
         print(f'\nVPO-{subset} {args.split} ({len(dataset)} images)')
-        print(f'{"prediction":<12}' + ''.join(f'{k:>15}' for k in VPO_KEYS))
+        print(f'{"prediction":<12}' + ''.join(f'{k:>21}' for k in VPO_KEYS))
         for name, metrics in results.items():
-            print(f'{name:<12}' + ''.join(f'{metrics[k]:>15.4f}'
+            print(f'{name:<12}' + ''.join(f'{metrics[k]:>21.4f}'
                                           for k in VPO_KEYS))
 
 
