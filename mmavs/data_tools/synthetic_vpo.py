@@ -92,7 +92,8 @@ def make_source(source: str, seed: int, size: int,
             for k in range(CLIPS_PER_CLASS):
                 name = f'{cls.name}_{split}_{k}.wav'
                 write_clip(osp.join(source, 'audio', name), cls, rng)
-                index_rows.append(['audio/' + name, SYNTHETIC_VPO_CLASS[cls.name], split])
+                index_rows.append(['audio/' + name,
+                                   SYNTHETIC_VPO_CLASS[cls.name], split])
     with open(osp.join(source, 'audio_index.csv'), 'w', newline='') as f:
         writer = csv.writer(f)
         writer.writerow(['file', 'class', 'split'])

@@ -418,6 +418,6 @@ class VPOMSMIDataset(VPODataset):
 
 def warn_unknown_ids(path: str, count: int) -> None:
     """One warning per mask with COCO ids outside the VPO table."""
-    print_log(f'{path}: {count} pixels hold a COCO id that is not a VPO class; '
-              f'set to ignore ({IGNORE_INDEX})', logger='current',
+    print_log(f'{path}: {count} pixels hold a COCO id that is not a VPO '
+              f'class; set to ignore ({IGNORE_INDEX})', logger='current',
               level=logging.WARNING)

@@ -3,9 +3,13 @@
 The pipeline is ``VPORandomFlip`` → ``AVSColorJitter`` →
 ``AVSSRandomScaleCrop(scales=(0.5, ..., 2.0), flip_prob=0)``: h-flip with the
 stereo image mirrored, colour jitter, a random scale (bicubic) and a random
-512 crop padded with the mean colour (masks: 255). Frames are T ``(H, W, 3)``
-uint8 BGR arrays, masks T ``(H, W)`` maps (``docs/en/architecture.md``);
-mmseg's own transforms read ``img`` / ``gt_seg_map`` and cannot see them.
+512 crop padded with the mean colour (masks: 255). The jitter runs before the
+scale and crop so that the padding keeps the exact mean colour; its
+adjustments are per pixel (contrast reads the image mean, which a resize
+barely moves), so the order changes only rounding. Frames are T
+``(H, W, 3)`` uint8 BGR arrays, masks T ``(H, W)`` maps
+(``docs/en/architecture.md``); mmseg's own transforms read ``img`` /
+``gt_seg_map`` and cannot see them.
 
 Why swapping the channels is the exact stereo flip: every source is panned
 ``L = w (1 - pos)``, ``R = w pos`` and the sources are summed. Mirroring the

@@ -5,6 +5,7 @@ A VPO sample is one image, i.e. a clip with T = 1 (``docs/en/architecture.md``):
 ``audio`` is ``(1, A, 48000)``: the sum of the sounding objects' 3-s clips at
 16 kHz, stereo-panned (A = 2) or mono (A = 1).
 """
+import os.path as osp
 from typing import List, Optional
 
 import numpy as np
@@ -30,7 +31,6 @@ def read_id_mask(path: str) -> np.ndarray:
         FileNotFoundError: No such file.
         ClipFileError: Unreadable, or not a single-channel (L / P) PNG.
     """
-    import os.path as osp
     if not osp.isfile(path):
         raise FileNotFoundError(f'missing mask: {path}')
     try:

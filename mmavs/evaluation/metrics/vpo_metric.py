@@ -46,7 +46,8 @@ class VPOMetric(AVSSMetric):
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         clips = self._merge(results)
-        frames = [f for clip in clips for _, f in sorted(clip['frames'].items())
+        frames = [f for clip in clips
+                  for _, f in sorted(clip['frames'].items())
                   if f['annotated']]
         if not frames:
             raise ValueError('VPOMetric received no image with ground truth')
