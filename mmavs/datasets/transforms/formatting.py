@@ -27,7 +27,9 @@ class PackAVSInputs(BaseTransform):
         ``clip_index`` (the clip's dataset index), ``frame_index``,
         ``num_frames`` (T, the frames packed), ``frame_valid``,
         ``annotated`` and the clip's ``clip_name``, ``category``,
-        ``subset``, ``split``, ``audio_path``, ``ori_shape``, ``img_shape``.
+        ``subset``, ``split``, ``audio_path``, ``ori_shape``, ``img_shape``
+        and, where the pipeline has them, ``flip`` and the VPO keys
+        ``img_id``, ``vpo_subset``, ``sounding_classes``.
         The clip layout these keys describe: ``docs/en/architecture.md``.
     """
 
