@@ -409,6 +409,7 @@ def test_training_pipeline_crops_and_jitters(vpo_root):
     ]
     item = by_name(build(vpo_root, pipeline=pipeline), '7')
     assert tuple(item['inputs'].shape) == (1, 3, 8, 8)
+    assert item['data_samples'][0].flip  # kept through the crop
     gt = item['data_samples'][0].gt_sem_seg.data
     assert set(gt.unique().tolist()) <= {0, 1, 5, 255}
 
