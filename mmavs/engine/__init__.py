@@ -1,11 +1,12 @@
 from .bf16_optim_wrapper import BF16OptimWrapper
 from .hooks import (AtomicCheckpointHook, CheckpointSaveError,
-                    FreezeModuleHook, StrictLoadHook,
-                    UncertaintyVisualizationHook)
+                    FreezeModuleHook, MatchingStabilityHook,
+                    StrictLoadHook, UncertaintyVisualizationHook)
 from .optim_constructor import AVSOptimWrapperConstructor
 
 __all__ = [
     'AtomicCheckpointHook', 'AVSOptimWrapperConstructor', 'BF16OptimWrapper',
-    'CheckpointSaveError', 'FreezeModuleHook', 'StrictLoadHook',
+    'CheckpointSaveError', 'FreezeModuleHook', 'MatchingStabilityHook',
+    'StrictLoadHook',
     'UncertaintyVisualizationHook'
 ]

@@ -1,4 +1,7 @@
-"""Binary Dice loss on logits (AVSegFormer's form)."""
+"""Dice losses on logits: AVSegFormer's binary form (:class:`BinaryDiceLoss`)
+and Mask2Former's "+1" form on points (:func:`mask_dice_loss`, CPM)."""
+from typing import Optional
+
 import torch
 from mmseg.registry import MODELS
 from torch import Tensor, nn
@@ -57,3 +60,30 @@ class BinaryDiceLoss(nn.Module):
         denom = ((prob * prob).flatten(1).sum(1) + self.eps +
                  (truth * truth).flatten(1).sum(1) + self.eps)
         return self.loss_weight * torch.mean(1 - 2 * inter / denom)
+
+
+def mask_dice_loss(logits: Tensor, targets: Tensor,
+                   weight: Optional[Tensor] = None) -> Tensor:
+    """Mask2Former's "+1" Dice loss, one value per mask::
+
+        p = sigmoid(logit);  L = 1 - (2 Σpg + 1) / (Σp + Σg + 1)
+
+    (no squares, +1 smoothing: an empty target and an empty prediction give
+    0; the form of ``cpm.md`` §4).
+
+    Args:
+        logits: ``(M, P)`` logits of ``M`` masks at ``P`` points (or pixels).
+        targets: ``(M, P)`` targets in ``[0, 1]``.
+        weight: Optional ``(M, P)`` (or broadcastable) point weights; a point
+            of weight 0 (padding, ignored) counts in no sum.
+
+    Returns:
+        ``(M,)``.
+    """
+    prob = logits.sigmoid()
+    targets = targets.to(prob.dtype)
+    if weight is not None:
+        prob, targets = prob * weight, targets * weight
+    numerator = 2 * (prob * targets).sum(-1)
+    denominator = prob.sum(-1) + targets.sum(-1)
+    return 1 - (numerator + 1) / (denominator + 1)
