@@ -1,11 +1,11 @@
 from .bf16_optim_wrapper import BF16OptimWrapper
 from .hooks import (AtomicCheckpointHook, CheckpointSaveError,
-                    FreezeModuleHook, StrictLoadHook,
+                    FreezeModuleHook, StrictLoadHook, TimeBudgetHook,
                     UncertaintyVisualizationHook)
 from .optim_constructor import AVSOptimWrapperConstructor
 
 __all__ = [
     'AtomicCheckpointHook', 'AVSOptimWrapperConstructor', 'BF16OptimWrapper',
     'CheckpointSaveError', 'FreezeModuleHook', 'StrictLoadHook',
-    'UncertaintyVisualizationHook'
+    'TimeBudgetHook', 'UncertaintyVisualizationHook'
 ]

@@ -18,6 +18,14 @@ at a time in separate processes (each with its share of the CPU threads, or
 of one GPU); ``--device cpu`` hides any GPU; ``--json`` writes every row::
 
     python tools/misc/main_job.py --seeds 3 --workers 3 --json main_job.json
+
+``--time-budget MINUTES`` gives every run the same wall-clock budget for
+training and its validations: training stops at the end of the last epoch
+that fits (``TimeBudgetHook`` projects from the mean epoch time; no epoch is
+cut, the last one is validated and saved), then the best checkpoint is
+tested as above. The row records the epochs done and the minutes::
+
+    python tools/misc/main_job.py --time-budget 10 CONFIG...
 """
 import argparse
 import glob
@@ -35,6 +43,8 @@ DEFAULT_CONFIGS = [
     'configs/diffavs/diffavs_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py',
     'configs/tpavi/tpavi_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py',
 ]
+# The epochs each run trained (fewer than the config's under --time-budget).
+EPOCHS_COLUMN = ('epochs', 'epochs', '.0f')
 # (key in a row, column title, format) of the printed tables.
 COLUMNS = [('minutes', 'train min', '.1f'), ('mIoU', 'mIoU', '.4f'),
            ('mIoU_shuffled', 'mIoU shuf', '.4f'), ('Fscore', 'F', '.4f'),
@@ -56,6 +66,9 @@ def parse_args(argv: Optional[Sequence[str]] = None):
                         help='auto: a GPU if there is one (mmengine\'s '
                         'choice); cpu: hide every GPU')
     parser.add_argument('--json', help='write every run\'s row to this file')
+    parser.add_argument('--time-budget', type=float, metavar='MINUTES',
+                        help='wall-clock minutes of training (with its '
+                        'validations) per run, spent in whole epochs')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides applied to every config')
     return parser.parse_args(argv)
@@ -88,17 +101,24 @@ def test(cfg, checkpoint: str, shuffle_audio: bool) -> Dict:
 
 
 def run(config: str, work_root: str, options, seed: Optional[int] = None,
-        subdir: Optional[str] = None) -> Dict:
-    """Train one config with one seed, test its best checkpoint with true
-    and shuffled audio; one row."""
+        subdir: Optional[str] = None,
+        time_budget: Optional[float] = None) -> Dict:
+    """Train one config with one seed (within ``time_budget`` minutes if
+    given), test its best checkpoint with true and shuffled audio; one
+    row."""
     from mmengine.runner import Runner
 
     import mmavs  # noqa: F401
     name = osp.splitext(osp.basename(config))[0]
     work_dir = osp.join(work_root, name, *([subdir] if subdir else []))
     cfg = load(config, work_dir, options, seed)
+    train_cfg = cfg.copy()
+    if time_budget is not None:
+        train_cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='TimeBudgetHook', minutes=time_budget)]
     start = time.time()
-    Runner.from_cfg(cfg.copy()).train()
+    runner = Runner.from_cfg(train_cfg)
+    runner.train()
     train_minutes = (time.time() - start) / 60
     best = sorted(glob.glob(osp.join(cfg.work_dir, 'best_mIoU_*.pth')))
     if not best:
@@ -106,7 +126,8 @@ def run(config: str, work_root: str, options, seed: Optional[int] = None,
     true_audio = test(cfg, best[-1], shuffle_audio=False)
     shuffled = test(cfg, best[-1], shuffle_audio=True)
     return dict(name=name, config=config, seed=cfg.randomness.get('seed'),
-                minutes=train_minutes, checkpoint=best[-1],
+                minutes=train_minutes, epochs=runner.train_loop.epoch,
+                time_budget=time_budget, checkpoint=best[-1],
                 mIoU=true_audio['mIoU'], mIoU_shuffled=shuffled['mIoU'],
                 Fscore=true_audio['Fscore'],
                 Fscore_shuffled=shuffled['Fscore'], true=true_audio,
@@ -128,7 +149,7 @@ def summarise(rows: List[Dict]) -> List[Dict]:
     for name in names:
         runs = [r for r in rows if r['name'] == name]
         entry = dict(name=name, seeds=[r['seed'] for r in runs])
-        for key, _, _ in COLUMNS:
+        for key, _, _ in [EPOCHS_COLUMN] + COLUMNS:
             values = [r[key] for r in runs]
             entry[key] = statistics.fmean(values)
             entry[key + '_std'] = statistics.stdev(values) \
@@ -139,22 +160,23 @@ def summarise(rows: List[Dict]) -> List[Dict]:
 
 def print_table(rows: List[Dict]) -> None:
     """One row per run, then (several seeds) mean ± std per config."""
+    columns = [EPOCHS_COLUMN] + COLUMNS
     print('\nMain job: protocol-A test metrics, true vs shuffled audio')
     width = max(len(r['name']) for r in rows) + 2
     print(f'{"config":<{width}}{"seed":>6}' +
-          ''.join(f'{title:>11}' for _, title, _ in COLUMNS))
+          ''.join(f'{title:>11}' for _, title, _ in columns))
     for r in rows:
         print(f'{r["name"]:<{width}}{r["seed"]:>6}' +
-              ''.join(f'{r[key]:>11{fmt}}' for key, _, fmt in COLUMNS))
+              ''.join(f'{r[key]:>11{fmt}}' for key, _, fmt in columns))
     if len(rows) == len({r['name'] for r in rows}):
         return
     print('\nMean ± sample standard deviation over the seeds')
     print(f'{"config":<{width}}{"seeds":>6}' +
-          ''.join(f'{title:>18}' for _, title, _ in COLUMNS))
+          ''.join(f'{title:>18}' for _, title, _ in columns))
     for s in summarise(rows):
         cells = ''.join(
             f'{format(s[key], fmt) + " ± " + format(s[key + "_std"], fmt):>18}'
-            for key, _, fmt in COLUMNS)
+            for key, _, fmt in columns)
         print(f'{s["name"]:<{width}}{len(s["seeds"]):>6}{cells}')
 
 
@@ -168,7 +190,8 @@ def jobs_of(args) -> List[dict]:
         jobs += [dict(config=config, seed=first + i, subdir=f'seed{first + i}')
                  for i in range(args.seeds)]
     for job in jobs:
-        job.update(work_root=args.work_root, options=args.cfg_options)
+        job.update(work_root=args.work_root, options=args.cfg_options,
+                   time_budget=args.time_budget)
     return jobs
 
 

@@ -1,9 +1,10 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook, CheckpointSaveError
 from .freeze_module_hook import FreezeModuleHook
 from .strict_load_hook import StrictLoadHook
+from .time_budget_hook import TimeBudgetHook
 from .uncertainty_hook import UncertaintyVisualizationHook
 
 __all__ = [
     'AtomicCheckpointHook', 'CheckpointSaveError', 'FreezeModuleHook',
-    'StrictLoadHook', 'UncertaintyVisualizationHook'
+    'StrictLoadHook', 'TimeBudgetHook', 'UncertaintyVisualizationHook'
 ]
