@@ -285,7 +285,7 @@ def test_unannotated_frames_get_fresh_latents_in_training():
 # ------------------------------------------------------- one pass for S > 1
 def test_several_samples_run_the_backbone_and_fusion_once():
     model = segmentor(num_samples=5, num_inference_steps=2)
-    calls = dict(backbone=0, fusion=0, head=0)
+    calls = dict(backbone=0, fusion=0, skip1=0, path4=0)
 
     def count(name):
         def hook(module, args, output):
@@ -294,15 +294,17 @@ def test_several_samples_run_the_backbone_and_fusion_once():
 
     model.backbone.register_forward_hook(count('backbone'))
     model.neck.fusion.register_forward_hook(count('fusion'))
-    model.decode_head.register_forward_hook(count('head'))
+    head = model.decode_head
+    head.path1.resConfUnit1.register_forward_hook(count('skip1'))
+    head.path4.register_forward_hook(count('path4'))
     model.eval()
     data = model.data_preprocessor(batch(), False)
     with torch.no_grad():
         out = model(**data, mode='predict')
         logits = model(**data, mode='tensor')
-    # One backbone and one fusion pass per call; the head decodes each
-    # sample's maps.
-    assert calls == dict(backbone=2, fusion=2, head=2 * 5)
+    # One backbone and one fusion pass per call; the head runs the skip
+    # units of G1..G3 (no latent) once and the path from G4 per sample.
+    assert calls == dict(backbone=2, fusion=2, skip1=2, path4=2 * 5)
     assert len(out) == 2 * T and logits.shape[0] == 5 * 2 * T
     # The stacked pass equals sampling each latent on its own.
     probs = logits.sigmoid().unflatten(0, (5, 2 * T))
@@ -313,7 +315,8 @@ def test_several_samples_run_the_backbone_and_fusion_once():
 
 
 def test_stacked_samples_equal_one_sample_at_a_time():
-    """Sample s of S equals the model run with that sample's noise alone."""
+    """Sample s of S equals the model run with that sample's noise alone
+    (the head's shared skip units change nothing: 1e-5)."""
     model = segmentor(num_samples=3, num_inference_steps=2)
     model.eval()
     data = model.data_preprocessor(batch(), False)
@@ -334,8 +337,8 @@ def test_stacked_samples_equal_one_sample_at_a_time():
             latent = neck.latent_model.sample(condition, noise[part])
             maps = fused[:-1] + [neck.latent_fusion(fused[-1], latent)]
             logits = model.decode_head(maps, audio_feat, data['layout'])
-            torch.testing.assert_close(logits, stacked[s], atol=1e-4,
-                                       rtol=1e-4)
+            torch.testing.assert_close(logits, stacked[s], atol=1e-5,
+                                       rtol=0)
 
 
 def test_class_maps_reach_e_phi_as_one_hot_channels():
