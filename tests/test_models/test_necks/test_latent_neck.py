@@ -4,17 +4,14 @@ policy; one backbone pass for several samples."""
 import pytest
 import torch
 from mmengine.registry import init_default_scope
-from mmengine.structures import PixelData
 from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 
 import mmavs  # noqa: F401
 from mmavs.models.necks import LatentNeck, upgrade_latent_neck_keys
 from mmavs.models.utils.noise_seeds import latent_noise, frame_noise_seed
 from mmavs.structures import ClipLayout
-
-T, SIZE, C = 2, 64, 16
-IN_CHANNELS = [8, 16, 32, 64]
+from tiny_models import C, SIZE, T, clip_batch, tiny_segmentor
+from tiny_models import LEVELS as IN_CHANNELS
 
 
 DIFFUSION_KEYS = ('denoiser_width', 'num_train_steps', 'num_inference_steps',
@@ -35,35 +32,11 @@ def neck_cfg(**kwargs):
 
 
 def segmentor(**neck_kwargs):
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    return MODELS.build(dict(
-        type='AVSSegmentor',
-        data_preprocessor=dict(type='AVSDataPreprocessor'),
-        backbone=dict(type='AudioVisualBackbone',
-                      visual=dict(type='ResNet', depth=18, base_channels=8,
-                                  out_indices=(0, 1, 2, 3))),
-        neck=neck_cfg(**neck_kwargs),
-        decode_head=dict(type='AVSFPNHead', in_channels=[C] * 4, channels=C)))
+    return tiny_segmentor(neck=neck_cfg(**neck_kwargs))
 
 
 def batch(num_clips=2, annotated=(True, True), first_clip=0):
-    torch.manual_seed(1)
-    samples = []
-    for b in range(num_clips):
-        for t in range(T):
-            gt = torch.randint(0, 2, (1, SIZE, SIZE)) if annotated[t] else \
-                torch.full((1, SIZE, SIZE), 255)
-            samples.append(SegDataSample(
-                gt_sem_seg=PixelData(data=gt),
-                metainfo=dict(annotated=annotated[t], clip_index=first_clip + b,
-                              frame_index=t, img_shape=(SIZE, SIZE),
-                              ori_shape=(SIZE, SIZE))))
-    return dict(
-        inputs=[torch.randint(0, 256, (T, 3, SIZE, SIZE), dtype=torch.uint8)
-                for _ in range(num_clips)],
-        audio=[torch.randn(T, 1, 96, 64) for _ in range(num_clips)],
-        data_samples=samples)
+    return clip_batch(num_clips, annotated, first_clip, seed=1)
 
 
 def test_latent_modules_hold_about_4m_parameters_at_paper_widths():
