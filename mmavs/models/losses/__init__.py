@@ -1,5 +1,8 @@
 from .av_matching_loss import AVMatchingLoss
 from .contrastive_loss import ContrastiveLoss
 from .dice_loss import BinaryDiceLoss
+from .multiclass_dice_loss import MultiClassDiceLoss
 
-__all__ = ['AVMatchingLoss', 'BinaryDiceLoss', 'ContrastiveLoss']
+__all__ = [
+    'AVMatchingLoss', 'BinaryDiceLoss', 'ContrastiveLoss', 'MultiClassDiceLoss'
+]
