@@ -32,6 +32,7 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
             assert DATASETS.get(name) is not None, name
         METRICS.build(dict(type='AVSMetric'))
         METRICS.build(dict(type='AVSSMetric'))
+        METRICS.build(dict(type='ClassCoverageMetric', num_classes=3))
         from mmseg.registry import HOOKS, MODELS
         for name in ('AVSSegmentor', 'AudioVisualBackbone', 'VGGish',
                      'TPAVINeck', 'LatentDiffusionNeck', 'CVAELatentNeck',
@@ -40,13 +41,19 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
                      'AVSFPNHead',
                      'AVSegFormerHead', 'AVMatchingLoss', 'ContrastiveLoss',
                      'BinaryDiceLoss', 'AudioResNet', 'SpectrogramFrontEnd',
-                     'VGGishLogMelFrontEnd'):
+                     'VGGishLogMelFrontEnd', 'MaskSetLoss',
+                     'SigmoidFocalLoss', 'ACPLoss', 'PCLLoss',
+                     'LinearQueryClassifier', 'PrototypeClassifier',
+                     'GMMClassifier', 'CPMAudioEncoder', 'AudioFPN'):
             assert MODELS.get(name) is not None, name
         from mmseg.registry import WEIGHT_INITIALIZERS
         for name in ('StrictPretrained', 'PretrainedPVTv2',
                      'PretrainedVGGish'):
             assert WEIGHT_INITIALIZERS.get(name) is not None, name
-        for name in ('FreezeModuleHook', 'UncertaintyVisualizationHook'):
+        from mmseg.registry import TASK_UTILS
+        assert TASK_UTILS.get('HungarianMatcher') is not None
+        for name in ('FreezeModuleHook', 'UncertaintyVisualizationHook',
+                     'MatchingStabilityHook'):
             assert HOOKS.get(name) is not None, name
         assert FUNCTIONS.get('avs_collate') is not None
         print('registered')

@@ -1,11 +1,12 @@
 from .bf16_optim_wrapper import BF16OptimWrapper
 from .hooks import (AtomicCheckpointHook, CheckpointSaveError,
-                    FreezeModuleHook, StrictLoadHook, TimeBudgetHook,
+                    FreezeModuleHook, MatchingStabilityHook,
+                    StrictLoadHook, TimeBudgetHook,
                     UncertaintyVisualizationHook)
 from .optim_constructor import AVSOptimWrapperConstructor
 
 __all__ = [
     'AtomicCheckpointHook', 'AVSOptimWrapperConstructor', 'BF16OptimWrapper',
-    'CheckpointSaveError', 'FreezeModuleHook', 'StrictLoadHook',
-    'TimeBudgetHook', 'UncertaintyVisualizationHook'
+    'CheckpointSaveError', 'FreezeModuleHook', 'MatchingStabilityHook',
+    'StrictLoadHook', 'TimeBudgetHook', 'UncertaintyVisualizationHook'
 ]

@@ -1,10 +1,11 @@
 from .functional import batch_independent, frame_statistics, protocol_a
-from .metrics import AVSMetric, AVSSMetric, DumpFrameResults
+from .metrics import (AVSMetric, AVSSMetric, ClassCoverageMetric,
+                      DumpFrameResults)
 from .semantic import (class_counts, dataset_level_protocol,
                        per_frame_protocol, summarize)
 
 __all__ = [
-    'AVSMetric', 'AVSSMetric', 'DumpFrameResults', 'batch_independent',
-    'class_counts', 'dataset_level_protocol', 'frame_statistics',
+    'AVSMetric', 'AVSSMetric', 'ClassCoverageMetric', 'DumpFrameResults',
+    'batch_independent', 'class_counts', 'dataset_level_protocol', 'frame_statistics',
     'per_frame_protocol', 'protocol_a', 'summarize'
 ]

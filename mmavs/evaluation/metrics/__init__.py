@@ -1,5 +1,8 @@
 from .avs_metric import AVSMetric
 from .avss_metric import AVSSMetric
+from .class_coverage_metric import ClassCoverageMetric
 from .dump_frame_results import DumpFrameResults
 
-__all__ = ['AVSMetric', 'AVSSMetric', 'DumpFrameResults']
+__all__ = [
+    'AVSMetric', 'AVSSMetric', 'ClassCoverageMetric', 'DumpFrameResults'
+]

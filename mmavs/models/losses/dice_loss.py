@@ -1,5 +1,8 @@
-"""Dice losses on logits (AVSegFormer's form): binary, and softmax over the
-classes of each frame."""
+"""Dice losses on logits: AVSegFormer's binary form (:class:`BinaryDiceLoss`),
+its softmax form over the classes of each frame (:class:`MultiClassDiceLoss`)
+and Mask2Former's "+1" form on points (:func:`mask_dice_loss`, CPM)."""
+from typing import Optional
+
 import torch
 from mmseg.registry import MODELS
 from torch import Tensor, nn
@@ -120,3 +123,30 @@ class MultiClassDiceLoss(DiceLossBase):
         present = truth.sum(dim=(2, 3)) > 0
         loss = dice[present].mean()
         return self.loss_weight * loss.to(logits.dtype)
+
+
+def mask_dice_loss(logits: Tensor, targets: Tensor,
+                   weight: Optional[Tensor] = None) -> Tensor:
+    """Mask2Former's "+1" Dice loss, one value per mask::
+
+        p = sigmoid(logit);  L = 1 - (2 Σpg + 1) / (Σp + Σg + 1)
+
+    (no squares, +1 smoothing: an empty target and an empty prediction give
+    0; the form of ``cpm.md`` §4).
+
+    Args:
+        logits: ``(M, P)`` logits of ``M`` masks at ``P`` points (or pixels).
+        targets: ``(M, P)`` targets in ``[0, 1]``.
+        weight: Optional ``(M, P)`` (or broadcastable) point weights; a point
+            of weight 0 (padding, ignored) counts in no sum.
+
+    Returns:
+        ``(M,)``.
+    """
+    prob = logits.sigmoid()
+    targets = targets.to(prob.dtype)
+    if weight is not None:
+        prob, targets = prob * weight, targets * weight
+    numerator = 2 * (prob * targets).sum(-1)
+    denominator = prob.sum(-1) + targets.sum(-1)
+    return 1 - (numerator + 1) / (denominator + 1)
