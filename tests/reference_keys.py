@@ -94,3 +94,93 @@ def pvtv2_entries(embed_dims: Sequence[int],
         entries += [('head.weight', [num_classes, prev]),
                     ('head.bias', [num_classes])]
     return entries
+
+
+def resnet50_entries(prefix: str = '') -> Tuple[List[Entry], List[Entry]]:
+    """Names and shapes of torchvision's ResNet-50 without ``fc``, as
+    (params, buffers) in state-dict order.
+
+    Written from torchvision's ``Bottleneck`` (expansion 4, stride on the
+    3x3 conv, ``downsample`` = 1x1 conv + BN on the first block of a
+    stage); a test checks it against the ResNet part of the dumped
+    ``tpavi_r50_avss.json``.
+    """
+    params: List[Entry] = []
+    buffers: List[Entry] = []
+
+    def bn(name, channels):
+        params.extend([(f'{prefix}{name}.weight', [channels]),
+                       (f'{prefix}{name}.bias', [channels])])
+        buffers.extend([(f'{prefix}{name}.running_mean', [channels]),
+                        (f'{prefix}{name}.running_var', [channels]),
+                        (f'{prefix}{name}.num_batches_tracked', [])])
+
+    params.append((f'{prefix}conv1.weight', [64, 3, 7, 7]))
+    bn('bn1', 64)
+    inplanes = 64
+    for stage, (planes, blocks) in enumerate(
+            zip((64, 128, 256, 512), (3, 4, 6, 3)), start=1):
+        for j in range(blocks):
+            b = f'layer{stage}.{j}.'
+            params.append((f'{prefix}{b}conv1.weight', [planes, inplanes, 1,
+                                                        1]))
+            bn(b + 'bn1', planes)
+            params.append((f'{prefix}{b}conv2.weight', [planes, planes, 3,
+                                                        3]))
+            bn(b + 'bn2', planes)
+            params.append((f'{prefix}{b}conv3.weight', [planes * 4, planes,
+                                                        1, 1]))
+            bn(b + 'bn3', planes * 4)
+            if j == 0:
+                params.append((f'{prefix}{b}downsample.0.weight',
+                               [planes * 4, inplanes, 1, 1]))
+                bn(b + 'downsample.1', planes * 4)
+            inplanes = planes * 4
+    return params, buffers
+
+
+# The per-level input projections of AVSegFormer's head read the backbone's
+# four stages: PVTv2-b5 64/128/320/512 channels, ResNet-50 256/512/1024/2048.
+R50_STAGE_CHANNELS = (256, 512, 1024, 2048)
+
+
+def derive_avsegformer_r50_avss() -> Dict:
+    """The AVSegFormer ResNet-50 AVSS checkpoint layout, derived (no dump of
+    it exists): ``avsegformer_pvt_avss.json`` with its ``backbone.*``
+    replaced by torchvision's ResNet-50 (plus its BatchNorm buffers) and
+    the head's ``in_proj.{i}.0.weight`` reading the ResNet stages."""
+    pvt = load_listing('avsegformer_pvt_avss')
+    backbone_params, backbone_buffers = resnet50_entries('backbone.')
+    params: List[Entry] = list(backbone_params)
+    for name, shape in pvt['params']:
+        if name.startswith('backbone.'):
+            continue
+        for i, channels in enumerate(R50_STAGE_CHANNELS):
+            if name == f'head.in_proj.{i}.0.weight':
+                shape = [shape[0], channels, 1, 1]
+        params.append((name, list(shape)))
+    buffers = backbone_buffers + [tuple(e) for e in pvt['buffers']]
+    count = sum(int(torch.Size(s).numel()) for _, s in params)
+    return dict(
+        model='avsegformer_r50_avss',
+        derived=True,
+        derived_from='avsegformer_pvt_avss.json (head, VGGish, audio_proj) '
+        'with torchvision ResNet-50 (no fc) for backbone.* and the head '
+        'in_proj input channels 256/512/1024/2048; written by '
+        'tests/reference_keys.py derive_avsegformer_r50_avss()',
+        source=pvt['source'].split(' (')[0] + ' (its ResNet-50 AVSS '
+        'config; not dumped)',
+        checkpoint_format=pvt['checkpoint_format'],
+        contains_vggish=True,
+        num_params=count,
+        num_state_dict_entries=len(params) + len(buffers),
+        unused_params_in_forward=pvt['unused_params_in_forward'],
+        params=[list(e) for e in params],
+        buffers=[list(e) for e in buffers])
+
+
+if __name__ == '__main__':
+    # Regenerate the derived listing: python tests/reference_keys.py
+    with open(osp.join(LISTINGS, 'avsegformer_r50_avss.json'), 'w') as f:
+        json.dump(derive_avsegformer_r50_avss(), f, indent=1)
+        f.write('\n')

@@ -1,7 +1,8 @@
 # The semantic main job's DiffusionAVS: the semantic main job's TPAVI config
 # with its TPAVI neck wrapped by the latent diffusion neck (the only
-# difference); E_phi reads the masks as 71 one-hot channels.
-#     python tools/misc/main_job.py \
+# difference, the same background-weighted CE); E_phi reads the masks as 71
+# one-hot channels. Within the 10-minute budget:
+#     python tools/misc/main_job.py --time-budget 10 \
 #         configs/diffavs/diffavs_r18-w32_1xb4-13e_synthetic-avss-64x64.py
 _base_ = '../tpavi/tpavi_r18-w32_1xb4-13e_synthetic-avss-64x64.py'
 model = dict(

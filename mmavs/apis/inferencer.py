@@ -14,7 +14,8 @@ Data flow::
 
 The model sees clips of ``clip_length`` frames, as in training (TPAVI attends
 across a clip's frames); the last clip is padded by repeating its last frame
-and audio example, and the padded frames' outputs are dropped.
+and audio example, flagged ``frame_valid=False`` (``docs/en/architecture.md``),
+and the padded frames' outputs are dropped.
 """
 import inspect
 import warnings
@@ -461,6 +462,9 @@ class AVSInferencer:
                 f'frames must be of one size, got shapes {sorted(shapes)} in '
                 f'the clip of frames {first_index}-'
                 f'{first_index + len(clip) - 1}')
+        # Padding repeats the last frame and audio example, flagged
+        # frame_valid=False (zero audio feature, as the datasets' padding).
+        valid = [True] * len(clip) + [False] * (self.clip_length - len(clip))
         clip = clip + [clip[-1]] * (self.clip_length - len(clip))
         shape = clip[0][0].shape[:2]
         return self.pipeline(dict(
@@ -470,6 +474,7 @@ class AVSInferencer:
             frame_paths=[item[3] for item in clip],
             clip_name=f'frames_{first_index:05d}',
             num_frames=self.clip_length,
+            frame_valid=valid,
             sample_idx=first_index // self.clip_length,
             ori_shape=shape,
             img_shape=shape))

@@ -1,7 +1,8 @@
 from .bf16_optim_wrapper import BF16OptimWrapper
 from .hooks import (AtomicCheckpointHook, CheckpointSaveError,
                     FreezeModuleHook, MatchingStabilityHook,
-                    StrictLoadHook, UncertaintyVisualizationHook)
+                    StrictLoadHook, TimeBudgetHook,
+                    UncertaintyVisualizationHook)
 from .multi_optim_constructor import AVSMultiOptimWrapperConstructor
 from .optim_constructor import AVSOptimWrapperConstructor
 
@@ -9,5 +10,5 @@ __all__ = [
     'AtomicCheckpointHook', 'AVSMultiOptimWrapperConstructor',
     'AVSOptimWrapperConstructor', 'BF16OptimWrapper', 'CheckpointSaveError',
     'FreezeModuleHook', 'MatchingStabilityHook', 'StrictLoadHook',
-    'UncertaintyVisualizationHook'
+    'TimeBudgetHook', 'UncertaintyVisualizationHook'
 ]

@@ -87,16 +87,24 @@ def test_frames_with_waveform_or_log_mel(inferencer, frames_and_wave):
     np.testing.assert_array_equal(bgr['probs'], result['probs'])
 
 
-def test_last_clip_is_padded_and_dropped(inferencer, frames_and_wave):
+def test_last_clip_is_padded_flagged_and_dropped(inferencer,
+                                                 frames_and_wave):
     frames, wave, rate = frames_and_wave
     examples = frame_audio_examples(to_mono_16k(wave, rate), [0, 1, 2])
-    three = inferencer(frames, audio=examples)['probs']
-    # Clips of 2: frames 0-1 form a clip; frame 2 is alone, padded with
-    # itself, exactly as if it had been given twice.
-    two = inferencer(frames[:2], audio=examples[:2])['probs']
+    layouts = []
+    hook = inferencer.model.backbone.register_forward_pre_hook(
+        lambda module, args: layouts.append(args[2]))
+    try:
+        three = inferencer(frames, audio=examples)['probs']
+        # Clips of 2: frames 0-1 form a clip; frame 2 is alone, padded with
+        # a copy of itself flagged as padding (zero audio feature).
+        assert [v for layout in layouts
+                for v in layout.frame_valid.tolist()] == [True] * 3 + [False]
+        two = inferencer(frames[:2], audio=examples[:2])['probs']
+    finally:
+        hook.remove()
+    assert len(three) == 3
     np.testing.assert_array_equal(three[:2], two)
-    alone = inferencer([frames[2]] * 2, audio=examples[[2, 2]])['probs']
-    np.testing.assert_array_equal(three[2], alone[0])
 
 
 def test_input_errors(inferencer, frames_and_wave):

@@ -191,7 +191,7 @@ def test_mask_size_differs_from_its_frame(avss_copy):
     path = osp.join(avss_copy, 'v2', 'v2_test_0000', 'labels_rgb', '2.png')
     Image.new('RGB', (16, 16)).save(path)
     dataset = build(avss_copy, split='test')
-    with pytest.raises(ClipFileError, match=r'labels_rgb/2\.png is 16x16'):
+    with pytest.raises(ClipFileError, match=r'labels_rgb/2\.png: mask is 16x16'):
         dataset[by_name(dataset, 'v2_test_0000')]
 
 

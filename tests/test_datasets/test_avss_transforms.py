@@ -73,7 +73,7 @@ def test_audio_errors_name_the_file(tmp_path):
         LoadAVSSAudio(cache=False)(dict(audio_path=str(tmp_path / 'x.wav')))
     bad = tmp_path / 'bad.wav'
     bad.write_bytes(b'not a wav')
-    with pytest.raises(ValueError, match='unreadable audio .*bad.wav'):
+    with pytest.raises(ValueError, match='bad.wav: corrupt or unreadable audio'):
         LoadAVSSAudio(cache=False)(dict(audio_path=str(bad)))
 
 

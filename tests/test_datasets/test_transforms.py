@@ -62,8 +62,8 @@ def test_corrupt_frame_is_named(avsbench_copy):
     info, sample = load(avsbench_copy)
     with open(info['frame_paths'][0], 'wb') as f:
         f.write(b'\x89PNG\r\n\x1a\n garbage')
-    with pytest.raises(ClipFileError, match='corrupt or unreadable frame .*'
-                       'mp4_1.png'):
+    with pytest.raises(ClipFileError, match='mp4_1.png: corrupt or unreadable '
+                       'frame'):
         sample()
 
 
@@ -79,7 +79,7 @@ def test_truncated_frame_is_named(avsbench_copy):
 def test_frames_of_different_sizes(avsbench_copy):
     info, sample = load(avsbench_copy)
     Image.new('RGB', (32, 32)).save(info['frame_paths'][1])
-    with pytest.raises(ClipFileError, match='mp4_2.png is 32x32'):
+    with pytest.raises(ClipFileError, match='mp4_2.png: frame is 32x32'):
         sample()
 
 
@@ -93,7 +93,8 @@ def test_missing_and_corrupt_masks(avsbench_copy):
     with pytest.raises(ClipFileError, match='corrupt or unreadable mask'):
         sample()
     Image.new('L', (10, 64)).save(info['mask_paths'][1])
-    with pytest.raises(ClipFileError, match='_2.png is 10x64 but its frames'):
+    with pytest.raises(ClipFileError,
+                       match='_2.png: mask is 10x64 but its frames'):
         sample()
 
 
@@ -166,3 +167,22 @@ def test_resize_clip(avsbench_root, resize_masks):
         assert mask[-1, -1] == original_mask[-1, -1]
     else:
         assert torch.equal(mask, original_mask)
+
+
+def test_clip_file_errors_are_media_errors():
+    """One error type: the transforms' errors are MediaErrors of the same
+    (path, problem) form, and survive pickling (dataloader workers)."""
+    import pickle
+
+    from mmavs.datasets.transforms.loading import AudioFeatureError
+    from mmavs.media import MediaError
+    error = ClipFileError('a/b.png', 'corrupt or unreadable frame: x')
+    assert isinstance(error, MediaError) and isinstance(error, ValueError)
+    assert str(error) == 'a/b.png: corrupt or unreadable frame: x'
+    assert (error.path, error.problem) == ('a/b.png',
+                                           'corrupt or unreadable frame: x')
+    audio = AudioFeatureError('c.npy', 'audio features contain NaN or inf',
+                              'audio features with NaN or inf')
+    copy = pickle.loads(pickle.dumps(audio))
+    assert type(copy) is AudioFeatureError and str(copy) == str(audio)
+    assert copy.kind == audio.kind

@@ -72,17 +72,27 @@ def tiny_main_job_options(data):
 
 
 def test_main_job_trains_and_tests_true_and_shuffled_audio(tmp_path):
-    out = run('tools/misc/main_job.py', MAIN_JOB_TPAVI,
+    """Within a time budget too short for a second epoch: the schedule's 3
+    epochs become 1, validated and saved whole, then tested."""
+    report = tmp_path / 'main_job.json'
+    out = run('tools/misc/main_job.py', MAIN_JOB_TPAVI, '--time-budget',
+              '0.001', '--json', str(report),
               '--work-root', str(tmp_path / 'w'), '--cfg-options',
-              *tiny_main_job_options(tmp_path / 'syn'))
+              *tiny_main_job_options(tmp_path / 'syn'),
+              'train_cfg.max_epochs=3')
     row = [line for line in out.splitlines()
            if line.startswith('tpavi_r18-w32_1xb4-13e_synthetic-ms3')]
     assert len(row) == 1
     assert int(row[0].split()[1]) == 0  # the config's seed
     values = [float(v) for v in row[0].split()[2:]]
-    assert len(values) == 5 and all(0 <= v <= 1 for v in values[1:])
+    assert values[0] == 1  # epochs done
+    assert len(values) == 6 and all(0 <= v <= 1 for v in values[2:])
     assert 'Mean' not in out  # one seed: no summary
-    assert osp.isdir(tmp_path / 'w' / osp.basename(MAIN_JOB_TPAVI)[:-3])
+    work_dir = tmp_path / 'w' / osp.basename(MAIN_JOB_TPAVI)[:-3]
+    assert sorted(p.name for p in work_dir.glob('*.pth')) == [
+        'best_mIoU_epoch_1.pth', 'epoch_1.pth']
+    run_row, = json.loads(report.read_text())['runs']
+    assert (run_row['epochs'], run_row['time_budget']) == (1, 0.001)
 
 
 def test_main_job_seeds_in_parallel_processes(tmp_path):
@@ -109,8 +119,8 @@ def test_main_job_seeds_in_parallel_processes(tmp_path):
 
 def test_main_job_summary_by_hand():
     module = load_tool('tools/misc/main_job.py')
-    rows = [dict(name=n, seed=s, minutes=1.0, mIoU=m, mIoU_shuffled=0.2,
-                 Fscore=0.5, Fscore_shuffled=0.4)
+    rows = [dict(name=n, seed=s, epochs=3, minutes=1.0, mIoU=m,
+                 mIoU_shuffled=0.2, Fscore=0.5, Fscore_shuffled=0.4)
             for n, s, m in (('a', 0, 0.5), ('b', 0, 0.1), ('a', 1, 0.7),
                             ('a', 2, 0.6))]
     a, b = module.summarise(rows)

@@ -26,6 +26,14 @@ scored only that way), or any keys given with ``--metric-keys``::
 
     python tools/misc/main_job.py \
         configs/tpavi/tpavi_r18-w32_1xb8-20e_synthetic-vpo-64x64.py
+
+``--time-budget MINUTES`` gives every run the same wall-clock budget for
+training and its validations: training stops at the end of the last epoch
+that fits (``TimeBudgetHook`` projects from the mean epoch time; no epoch is
+cut, the last one is validated and saved), then the best checkpoint is
+tested as above. The row records the epochs done and the minutes::
+
+    python tools/misc/main_job.py --time-budget 10 CONFIG...
 """
 import argparse
 import glob
@@ -68,7 +76,7 @@ def metric_keys(cfg, keys: Optional[Sequence[str]] = None) -> tuple:
 
 def columns_of(keys: Sequence[str]) -> list:
     """Table columns: training minutes, then each key true / shuffled."""
-    columns = [('minutes', 'train min', '.1f')]
+    columns = [('minutes', 'train min', '.1f'), ('epochs', 'epochs', '.0f')]
     for key in keys:
         title = TITLES.get(key, key)
         columns += [(key, title, '.4f'),
@@ -91,6 +99,9 @@ def parse_args(argv: Optional[Sequence[str]] = None):
                         help='auto: a GPU if there is one (mmengine\'s '
                         'choice); cpu: hide every GPU')
     parser.add_argument('--json', help='write every run\'s row to this file')
+    parser.add_argument('--time-budget', type=float, metavar='MINUTES',
+                        help='wall-clock minutes of training (with its '
+                        'validations) per run, spent in whole epochs')
     parser.add_argument('--metric-keys', nargs='+',
                         help='test metric keys to report (default: from the '
                         'config\'s test evaluator; mIoU Fscore)')
@@ -127,9 +138,11 @@ def test(cfg, checkpoint: str, shuffle_audio: bool) -> Dict:
 
 def run(config: str, work_root: str, options, seed: Optional[int] = None,
         subdir: Optional[str] = None,
+        time_budget: Optional[float] = None,
         keys: Optional[Sequence[str]] = None) -> Dict:
-    """Train one config with one seed, test its best checkpoint with true
-    and shuffled audio; one row."""
+    """Train one config with one seed (within ``time_budget`` minutes if
+    given), test its best checkpoint with true and shuffled audio; one
+    row."""
     from mmengine.runner import Runner
 
     import mmavs  # noqa: F401
@@ -137,7 +150,12 @@ def run(config: str, work_root: str, options, seed: Optional[int] = None,
     work_dir = osp.join(work_root, name, *([subdir] if subdir else []))
     cfg = load(config, work_dir, options, seed)
     start = time.time()
-    Runner.from_cfg(cfg.copy()).train()
+    train_cfg = cfg.copy()
+    if time_budget is not None:
+        train_cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='TimeBudgetHook', minutes=time_budget)]
+    runner = Runner.from_cfg(train_cfg)
+    runner.train()
     train_minutes = (time.time() - start) / 60
     best = sorted(glob.glob(osp.join(cfg.work_dir, 'best_mIoU_*.pth')))
     if not best:
@@ -146,7 +164,8 @@ def run(config: str, work_root: str, options, seed: Optional[int] = None,
     shuffled = test(cfg, best[-1], shuffle_audio=True)
     keys = metric_keys(cfg, keys)
     row = dict(name=name, config=config, seed=cfg.randomness.get('seed'),
-               minutes=train_minutes, checkpoint=best[-1], keys=list(keys),
+               minutes=train_minutes, epochs=runner.train_loop.epoch,
+               time_budget=time_budget, checkpoint=best[-1], keys=list(keys),
                true=true_audio, shuffled=shuffled)
     for key in keys:
         row[key], row[key + '_shuffled'] = true_audio[key], shuffled[key]
@@ -223,7 +242,7 @@ def jobs_of(args) -> List[dict]:
                  for i in range(args.seeds)]
     for job in jobs:
         job.update(work_root=args.work_root, options=args.cfg_options,
-                   keys=args.metric_keys)
+                   keys=args.metric_keys, time_budget=args.time_budget)
     return jobs
 
 

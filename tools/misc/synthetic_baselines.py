@@ -89,25 +89,46 @@ def baseline_masks(clip: dict, size: int) -> dict:
     }
 
 
-def evaluate(dataset, clips: list, size: int, batch_size: int) -> dict:
-    """Score each baseline on ``dataset`` with the registered AVSMetric."""
-    names = ('all objects', 'nothing', 'oracle')
-    evaluators = {n: Evaluator(dict(type='AVSMetric')) for n in names}
-    by_name = {clip['name']: clip for clip in clips}
+BASELINES = ('all objects', 'nothing', 'oracle')
+
+
+def score_baselines(dataset, metric: str, maps_of, prediction,
+                    batch_size: int) -> dict:
+    """Score each baseline on ``dataset`` with the registered ``metric``.
+
+    Args:
+        maps_of: ``sample → {baseline: per-frame maps of its clip}``.
+        prediction: ``(sample, map) → None``: set the sample's prediction
+            fields from its frame's map.
+    """
+    evaluators = {n: Evaluator(dict(type=metric)) for n in BASELINES}
     loader = DataLoader(dataset, batch_size=batch_size, collate_fn=avs_collate)
     for batch in loader:
-        outputs = {n: [] for n in names}
+        outputs = {n: [] for n in BASELINES}
         for sample in batch['data_samples']:
-            masks = baseline_masks(by_name[sample.clip_name], size)
-            for n in names:
+            maps = maps_of(sample)
+            for n in BASELINES:
                 pred = sample.clone()
-                prob = masks[n][sample.frame_index][None]
-                pred.seg_logits = PixelData(data=prob)
-                pred.pred_sem_seg = PixelData(data=(prob > 0.5).long())
+                prediction(pred, maps[n][sample.frame_index])
                 outputs[n].append(pred)
-        for n in names:
+        for n in BASELINES:
             evaluators[n].process(outputs[n], batch)
     return {n: e.evaluate(len(dataset)) for n, e in evaluators.items()}
+
+
+def evaluate(dataset, clips: list, size: int, batch_size: int) -> dict:
+    """Score each baseline on ``dataset`` with the registered AVSMetric."""
+    by_name = {clip['name']: clip for clip in clips}
+
+    def binary(pred, mask):
+        prob = mask[None]
+        pred.seg_logits = PixelData(data=prob)
+        pred.pred_sem_seg = PixelData(data=(prob > 0.5).long())
+
+    return score_baselines(
+        dataset, 'AVSMetric',
+        lambda sample: baseline_masks(by_name[sample.clip_name], size),
+        binary, batch_size)
 
 
 def avss_baseline_maps(clip: dict, size: int) -> dict:
@@ -126,22 +147,15 @@ def avss_baseline_maps(clip: dict, size: int) -> dict:
 
 def evaluate_avss(dataset, clips: list, size: int, batch_size: int) -> dict:
     """Score each baseline on an AVSS ``dataset`` with ``AVSSMetric``."""
-    names = ('all objects', 'nothing', 'oracle')
-    evaluators = {n: Evaluator(dict(type='AVSSMetric')) for n in names}
     by_name = {clip['uid']: clip for clip in clips}
-    loader = DataLoader(dataset, batch_size=batch_size, collate_fn=avs_collate)
-    for batch in loader:
-        outputs = {n: [] for n in names}
-        for sample in batch['data_samples']:
-            maps = avss_baseline_maps(by_name[sample.clip_name], size)
-            for n in names:
-                pred = sample.clone()
-                pred.pred_sem_seg = PixelData(
-                    data=maps[n][sample.frame_index][None])
-                outputs[n].append(pred)
-        for n in names:
-            evaluators[n].process(outputs[n], batch)
-    return {n: e.evaluate(len(dataset)) for n, e in evaluators.items()}
+
+    def class_map(pred, labels):
+        pred.pred_sem_seg = PixelData(data=labels[None])
+
+    return score_baselines(
+        dataset, 'AVSSMetric',
+        lambda sample: avss_baseline_maps(by_name[sample.clip_name], size),
+        class_map, batch_size)
 
 
 def main_avss(args) -> None:

@@ -22,6 +22,7 @@ from mmavs.media import (EXAMPLE_SHAPE, SAMPLE_RATE, to_mono_16k,
                          waveform_to_examples)
 from mmavs.utils.atomic_file import atomic_output
 
+from .audio import LoadAudioWaveform
 from .loading import ClipFileError, read_image
 
 MASK_FORMATS = ('rgb', 'index')
@@ -48,11 +49,11 @@ def read_avss_mask(path: str, mask_format: str = 'rgb',
         with Image.open(path) as image:
             if image.mode not in ('P', 'L'):
                 raise ClipFileError(
-                    f'index mask {path} has mode {image.mode}; expected a '
+                    path, f'index mask has mode {image.mode}; expected a '
                     'single-channel (P or L) PNG of class indices')
             index = np.asarray(image).astype(np.uint8)
     except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise ClipFileError(f'corrupt or unreadable mask {path}: {err}') \
+        raise ClipFileError(path, f'corrupt or unreadable mask: {err}') \
             from err
     unknown = index >= NUM_CLASSES
     return np.where(unknown, 0, index).astype(np.uint8), int(unknown.sum())
@@ -63,7 +64,7 @@ def check_mask_size(mask: np.ndarray, path: str, height: int,
     """Raise :class:`ClipFileError` when a mask is not the frames' size."""
     if mask.shape != (height, width):
         raise ClipFileError(
-            f'mask {path} is {mask.shape[1]}x{mask.shape[0]} but its '
+            path, f'mask is {mask.shape[1]}x{mask.shape[0]} but its '
             f'frames are {width}x{height}')
 
 
@@ -132,10 +133,10 @@ def read_wav(path: str) -> Tuple[np.ndarray, int]:
     try:
         rate, data = wavfile.read(path)
     except (ValueError, OSError) as err:
-        raise ClipFileError(f'corrupt or unreadable audio {path}: {err}') \
+        raise ClipFileError(path, f'corrupt or unreadable audio: {err}') \
             from err
     if data.size == 0:
-        raise ClipFileError(f'audio {path} holds no samples')
+        raise ClipFileError(path, 'audio holds no samples')
     return data, rate
 
 
@@ -162,7 +163,7 @@ def wav_log_mel(path: str, seconds: int = CLIP_FRAMES) -> np.ndarray:
         examples = out[:0]
     out[:len(examples)] = examples
     if not np.isfinite(out).all():
-        raise ClipFileError(f'audio {path} gives NaN or inf log-mel')
+        raise ClipFileError(path, 'audio gives NaN or inf log-mel')
     return out
 
 
@@ -244,29 +245,27 @@ class LoadAVSSAudio(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class LoadAVSSWaveform(BaseTransform):
+class LoadAVSSWaveform(LoadAudioWaveform):
     """Ten 1-s waveform pieces of ``audio.wav`` (CAVP's AVSS audio).
 
-    16 kHz, channel mean, centre crop of ``seconds`` seconds; a shorter clip
-    is repeated until long enough (a 5-s v1 clip plays twice). Piece t goes
-    with frame t.
+    :class:`LoadAudioWaveform` with CAVP's AVSS settings: 16 kHz, channel
+    mean, centre crop of ``seconds`` seconds; a shorter clip is repeated
+    until long enough (a 5-s v1 clip plays twice). Piece t goes with frame
+    t, and only the pieces of the clip's ``frame_indices`` are kept (one
+    for a sampled annotated frame).
 
     Required keys: ``audio_path``; ``frame_indices`` (default all).
     Added keys: ``audio`` ``(T, 1, 16000)`` float32.
     """
 
     def __init__(self, seconds: int = CLIP_FRAMES) -> None:
+        super().__init__(window=1.0, clip_seconds=float(seconds),
+                         crop='centre', pad='tile', min_seconds=0.0,
+                         path_key='audio_path')
         self.seconds = seconds
 
     def transform(self, results: dict) -> dict:
-        data, rate = read_wav(results['audio_path'])
-        samples = to_mono_16k(data, rate)
-        length = self.seconds * SAMPLE_RATE
-        if len(samples) < length:
-            samples = np.tile(samples, -(-length // len(samples)))[:length]
-        start = (len(samples) - length) // 2
-        pieces = samples[start:start + length].reshape(
-            self.seconds, 1, SAMPLE_RATE).astype(np.float32)
+        pieces = super().transform(dict(results, num_frames=self.seconds))
         frames = results.get('frame_indices', range(self.seconds))
-        results['audio'] = pieces[list(frames)]
+        results['audio'] = pieces['audio'][list(frames)]
         return results

@@ -23,12 +23,15 @@ from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 from PIL import Image, UnidentifiedImageError
 
-from mmavs.media import EXAMPLE_SHAPE
+from mmavs.media import EXAMPLE_SHAPE, MediaError
 from mmavs.utils.safe_pickle import UnsafePickleError, load_tensor_pickle
 
 
-class ClipFileError(ValueError):
-    """A file of a clip is missing, unreadable or malformed."""
+class ClipFileError(MediaError):
+    """A file of a clip is missing, unreadable or malformed: a
+    :class:`~mmavs.media.MediaError` (``(path, problem)``, message
+    ``'{path}: {problem}'``), so one ``except MediaError`` catches what the
+    media decoders and the dataset transforms raise."""
 
 
 class FrameBitDepthError(ClipFileError):
@@ -38,9 +41,12 @@ class FrameBitDepthError(ClipFileError):
 class AudioFeatureError(ClipFileError):
     """Audio features break the audio rule; ``kind`` says which part."""
 
-    def __init__(self, message: str, kind: str) -> None:
-        super().__init__(message)
+    def __init__(self, path: Optional[str], problem: str, kind: str) -> None:
+        super().__init__(path, problem)
         self.kind = kind
+
+    def __reduce__(self):
+        return type(self), (self.path, self.problem, self.kind)
 
 
 def read_image(path: str, mode: str, what: str) -> np.ndarray:
@@ -51,7 +57,7 @@ def read_image(path: str, mode: str, what: str) -> np.ndarray:
         with Image.open(path) as image:
             return np.asarray(image.convert(mode))
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise ClipFileError(f'corrupt or unreadable {what} {path}: {err}') \
+        raise ClipFileError(path, f'corrupt or unreadable {what}: {err}') \
             from err
 
 
@@ -77,7 +83,8 @@ def frame_rule(image: Image.Image, path: str) -> Optional[str]:
         raw = str(image.tile[0][3])
     if image.mode in HIGH_BIT_MODES or ';16' in raw:
         raise FrameBitDepthError(
-            f'16-bit frame {path} (PIL mode {image.mode}, raw {raw or "-"}): '
+            path,
+            f'16-bit frame (PIL mode {image.mode}, raw {raw or "-"}): '
             'mmavs reads 8-bit frames, as AVSBench stores them; convert it '
             'to 8-bit RGB with the scaling your data needs (e.g. '
             '(array >> 8).astype(np.uint8) for full-range 16-bit)')
@@ -105,7 +112,7 @@ def read_frame(path: str) -> Tuple[np.ndarray, Optional[str]]:
     except ClipFileError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise ClipFileError(f'corrupt or unreadable frame {path}: {err}') \
+        raise ClipFileError(path, f'corrupt or unreadable frame: {err}') \
             from err
 
 
@@ -115,7 +122,7 @@ def check_same_size(arrays: List[np.ndarray], paths: List[str],
     for array, path in zip(arrays, paths):
         if array.shape[:2] != shape:
             raise ClipFileError(
-                f'{what} {path} is {array.shape[1]}x{array.shape[0]} but the '
+                path, f'{what} is {array.shape[1]}x{array.shape[0]} but the '
                 f'clip\'s first {what} {paths[0]} is {shape[1]}x{shape[0]}')
 
 
@@ -147,7 +154,7 @@ class LoadAVSFrames(BaseTransform):
         real = [p for p in paths if p is not None]
         if not real:
             raise ClipFileError(
-                f'clip {results.get("clip_name")} has no real frame')
+                None, f'clip {results.get("clip_name")} has no real frame')
         loaded = [read_frame(p)[0][..., ::-1].copy()
                   for p in real]
         check_same_size(loaded, real, 'frame')
@@ -189,7 +196,7 @@ class LoadAVSMasks(BaseTransform):
             mask = (read_image(path, 'L', 'mask') > 0).astype(np.uint8)
             if mask.shape != (height, width):
                 raise ClipFileError(
-                    f'mask {path} is {mask.shape[1]}x{mask.shape[0]} but its '
+                    path, f'mask is {mask.shape[1]}x{mask.shape[0]} but its '
                     f'frames are {width}x{height}')
             masks.append(mask)
             annotated.append(True)
@@ -221,10 +228,11 @@ def load_log_mel(path: str) -> np.ndarray:
         with open(path, 'rb') as f:
             return load_tensor_pickle(f).numpy()
     except UnsafePickleError as err:
-        raise ClipFileError(f'refused to unpickle audio {path}: {err}') from err
+        raise ClipFileError(path, f'refused to unpickle audio: {err}') \
+            from err
     except Exception as err:
         raise ClipFileError(
-            f'corrupt or unreadable audio features {path}: {err}') from err
+            path, f'corrupt or unreadable audio features: {err}') from err
 
 
 @TRANSFORMS.register_module()
@@ -258,15 +266,15 @@ def check_log_mel(audio: np.ndarray, num_frames: int, path: str) -> None:
     expected = (num_frames, ) + EXAMPLE_SHAPE
     if tuple(audio.shape) != expected:
         raise AudioFeatureError(
-            f'audio features {path} have shape {tuple(audio.shape)}, '
+            path, f'audio features have shape {tuple(audio.shape)}, '
             f'expected {expected} (frames, 1, 96, 64)',
             'audio features of wrong shape')
     if not np.issubdtype(audio.dtype, np.floating):
         raise AudioFeatureError(
-            f'audio features {path} are {audio.dtype}, expected floating '
+            path, f'audio features are {audio.dtype}, expected floating '
             'point log-mel values (integers mean the file holds something '
             'else, e.g. quantised values or raw samples)',
             'audio features not floating point')
     if not np.isfinite(audio).all():
-        raise AudioFeatureError(f'audio features {path} contain NaN or inf',
+        raise AudioFeatureError(path, 'audio features contain NaN or inf',
                                 'audio features with NaN or inf')

@@ -66,7 +66,9 @@ class AudioVisualBackbone(BaseModule):
         cache_audio: Remember the frozen audio encoder's output for each
             log-mel example seen, so that later epochs skip it (the frozen
             VGGish costs about as much as a small visual backbone). Only for
-            an encoder without trainable parameters.
+            an encoder without trainable parameters. Examples are keyed by
+            a hash of their values, computed on the CPU: audio on a GPU is
+            copied to the host once per batch (one synchronisation).
         audio_norm: Optional norm layer config (e.g. ``dict(type='BN1d')``)
             applied to the audio feature. Off by default, as in the
             references. A frozen encoder with random weights (the synthetic
@@ -170,8 +172,14 @@ class AudioVisualBackbone(BaseModule):
         → ``(N, D_a)``, through the cache."""
         if not self.cache_audio:
             return self.embed_audio(examples)
-        keys = [hashlib.sha1(x.detach().cpu().numpy().tobytes()).digest()
-                for x in examples]
+        # Keyed by content, so a shuffled or re-cut audio never hits a stale
+        # entry. Which examples miss decides what runs through the encoder,
+        # a host-side decision, so GPU audio costs one device-to-host copy
+        # (one sync) per batch: the whole batch at once, not one copy per
+        # example. Hashing in the data preprocessor, before the upload,
+        # would avoid it, but the clip contract carries no per-example keys.
+        host = examples.detach().cpu().numpy()
+        keys = [hashlib.sha1(x.tobytes()).digest() for x in host]
         missing: Dict[bytes, int] = {}
         for i, key in enumerate(keys):
             if key not in self._audio_cache:

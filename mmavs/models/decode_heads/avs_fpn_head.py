@@ -1,6 +1,8 @@
 """The AVSBench Panoptic-FPN-style decoder."""
 from typing import List, Optional
 
+import torch
+
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -46,8 +48,17 @@ class FusionBlock(nn.Module):
         self.resConfUnit2 = ResidualConvUnit(channels, relu_residual)
 
     def forward(self, x: Tensor, skip: Optional[Tensor] = None) -> Tensor:
-        if skip is not None:
-            x = x + self.resConfUnit1(skip)
+        return self.merge(x, None if skip is None else self.skip_unit(skip))
+
+    def skip_unit(self, skip: Tensor) -> Tensor:
+        """``RCU(skip)``: depends on the skip map alone, so samples that
+        share it can share this."""
+        return self.resConfUnit1(skip)
+
+    def merge(self, x: Tensor, skipped: Optional[Tensor] = None) -> Tensor:
+        """``x (+ skipped)``, RCU, bilinear ×2."""
+        if skipped is not None:
+            x = x + skipped
         x = self.resConfUnit2(x)
         # align_corners=True as in the AVSBench decoder.
         return F.interpolate(x, scale_factor=2, mode='bilinear',
@@ -121,11 +132,42 @@ class AVSFPNHead(AVSDecodeHead):
         """Logits ``(N, K, H, W)``; per frame, so the audio features and the
         clip layout are not used (``docs/en/architecture.md``)."""
         g1, g2, g3, g4 = self._transform_inputs(inputs)
+        return self._top_down(g4, [self.path3.skip_unit(g3),
+                                   self.path2.skip_unit(g2),
+                                   self.path1.skip_unit(g1)])
+
+    def _top_down(self, g4: Tensor, skipped: List[Tensor]) -> Tensor:
+        """Logits from G4 and the skip units' outputs of G3, G2, G1."""
         x = self.path4(g4)
-        x = self.path3(x, g3)
-        x = self.path2(x, g2)
-        x = self.path1(x, g1)
+        for block, skip in zip((self.path3, self.path2, self.path1),
+                               skipped):
+            x = block.merge(x, skip)
         return self.conv_seg(self.output_conv(x))
+
+    def forward_samples(self, inputs: List[Tensor], audio_feat: Tensor,
+                        layout: ClipLayout, num_samples: int) -> Tensor:
+        """Logits ``(S·N, K, h, w)`` of S latent samples (see
+        :meth:`AVSDecodeHead.forward_samples` for the input layout).
+
+        The skip units of the levels the samples share (a latent neck's
+        G1..G3) run once; the rest of the decoder, which the latent in G4
+        reaches, runs once per sample on that sample's N maps. The logits
+        are those of decoding each sample on its own.
+        """
+        levels = self._transform_inputs(inputs)
+        frames = self._check_sample_levels(levels, layout, num_samples)
+        blocks = (self.path1, self.path2, self.path3)
+        shared = [block.skip_unit(g) if g.shape[0] == frames else None
+                  for block, g in zip(blocks, levels[:3])]
+        logits = []
+        for s in range(num_samples):
+            rows = slice(s * frames, (s + 1) * frames)
+            skipped = [skip if skip is not None else block.skip_unit(g[rows])
+                       for block, g, skip in zip(blocks, levels[:3], shared)]
+            g4 = levels[3]
+            g4 = g4 if g4.shape[0] == frames else g4[rows]
+            logits.append(self._top_down(g4, skipped[::-1]))
+        return torch.cat(logits)
 
     def aux_maps(self, inputs: List[Tensor]) -> List[Tensor]:
         """The fused maps as the reference decoder leaves them: ReLU(G_i)

@@ -3,7 +3,7 @@ from .av_matching_loss import AVMatchingLoss
 from .cavp_contrastive_loss import (CAVPContrastiveLoss, ShuffledAudio,
                                     supervised_info_nce)
 from .contrastive_loss import ContrastiveLoss
-from .dice_loss import BinaryDiceLoss, mask_dice_loss
+from .dice_loss import BinaryDiceLoss, MultiClassDiceLoss, mask_dice_loss
 from .focal_loss import SigmoidFocalLoss, sigmoid_focal_loss
 from .mask_set_loss import MaskSetLoss
 from .pcl_loss import PCLLoss
@@ -11,7 +11,7 @@ from .sound_bank import SoundBank
 
 __all__ = [
     'ACPLoss', 'AVMatchingLoss', 'BinaryDiceLoss', 'CAVPContrastiveLoss',
-    'ContrastiveLoss', 'MaskSetLoss', 'PCLLoss', 'ShuffledAudio',
-    'SigmoidFocalLoss', 'SoundBank', 'mask_dice_loss', 'sigmoid_focal_loss',
-    'supervised_info_nce'
+    'ContrastiveLoss', 'MaskSetLoss', 'MultiClassDiceLoss', 'PCLLoss',
+    'ShuffledAudio', 'SigmoidFocalLoss', 'SoundBank', 'mask_dice_loss',
+    'sigmoid_focal_loss', 'supervised_info_nce'
 ]

@@ -78,8 +78,9 @@ class LatentNeck(BaseModule):
             latent = latent_model.sample(c repeated S×, seeded noise)
                                                                 (S·N, D)
             Ĝ_4 = latent_fusion(G_4 repeated S×, latent)
-            → NeckOutput([G_l repeated S×], {level_audio, num_samples: S},
-                         {})                         maps (S·N, C, H_l, W_l)
+            → NeckOutput([G_1..G_3, Ĝ_4], {level_audio, num_samples: S},
+                         {})     G_1..G_3 (N, C, H_l, W_l), shared by the
+                                 samples; Ĝ_4 (S·N, C, H_4, W_4)
 
     The fusion runs once however many latents are sampled. Noise follows
     :mod:`mmavs.models.utils.noise_seeds`: per (seed, clip, frame, sample)
@@ -231,10 +232,14 @@ class LatentNeck(BaseModule):
         noise = latent_noise(layout, self.latent_dim, self.seed, num)
         latent = self._test_latent(condition, noise.to(condition), layout,
                                    frames)
-        # cat, not repeat: it keeps TPAVI's channels-last strides, and a
-        # head fed levels in mixed layouts runs markedly slower on CPU.
-        fused = [torch.cat([f] * num) if num > 1 else f for f in out.fused]
-        fused[-1] = self.latent_fusion(fused[-1], latent)
+        # Only the deepest level carries the latent: the others stay (N,
+        # ...), shared by the samples, and the head decodes what depends on
+        # them once (AVSDecodeHead.forward_samples). cat, not repeat: it
+        # keeps TPAVI's channels-last strides, and a head fed levels in
+        # mixed layouts runs markedly slower on CPU.
+        fused = list(out.fused)
+        deepest = torch.cat([fused[-1]] * num) if num > 1 else fused[-1]
+        fused[-1] = self.latent_fusion(deepest, latent)
         extras = dict(out.extras, num_samples=num)
         return NeckOutput(fused, extras, {})
 

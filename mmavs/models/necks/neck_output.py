@@ -8,9 +8,11 @@ class NeckOutput(NamedTuple):
     """The output of a neck.
 
     Attributes:
-        fused: L maps ``(N, C_l, H_l, W_l)``, or ``(S·N, ...)`` when a latent
-            neck samples S latents at test time (copy-major: sample ``s`` of
-            frame ``i`` at ``s·N + i``).
+        fused: L maps ``(N, C_l, H_l, W_l)``. When a latent neck samples S
+            latents at test time, the levels the latent reaches are
+            ``(S·N, ...)`` (copy-major: sample ``s`` of frame ``i`` at
+            ``s·N + i``) and the others stay ``(N, ...)``, shared by the
+            samples.
         extras: Outputs other modules may read: ``level_audio`` (L entries,
             ``(N, C)`` aligned audio or None, for the matching loss; None
             when the neck has none), ``num_samples`` (S, 1 unless sampled).

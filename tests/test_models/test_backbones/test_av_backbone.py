@@ -56,6 +56,22 @@ def test_audio_cache_gives_same_features_and_skips_the_encoder():
     assert 'audio_cache' not in str(list(cached.state_dict()))
 
 
+def test_audio_cache_copies_the_batch_to_the_host_once(monkeypatch):
+    """One device-to-host copy per batch (one GPU sync), not one per
+    example; counted through Tensor.cpu on the CPU."""
+    cached = build(cache_audio=True)
+    copies = []
+    original = torch.Tensor.cpu
+
+    def counting_cpu(self, *args, **kwargs):
+        copies.append(tuple(self.shape))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, 'cpu', counting_cpu)
+    cached.encode_audio(torch.randn(4, 1, 96, 64))
+    assert copies == [(4, 1, 96, 64)]
+
+
 def test_audio_cache_needs_a_frozen_encoder():
     with pytest.raises(ValueError, match='frozen audio encoder'):
         build(audio=dict(type='VGGish', frozen=False), cache_audio=True)

@@ -184,3 +184,39 @@ def test_aux_maps_are_what_the_reference_leaves_in_its_list():
             assert torch.equal(ref, g.relu())
     old = build(8, reference_inplace_relu=False)
     assert all(a is g for a, g in zip(old.aux_maps(inputs), inputs))
+
+
+# ------------------------------------------------ several latent samples
+@pytest.mark.parametrize('reference_inplace_relu', [True, False])
+def test_forward_samples_equals_decoding_each_sample(reference_inplace_relu):
+    """G1..G3 shared (N rows), G4 per sample (S·N rows): the shared skip
+    units change nothing."""
+    from mmavs.structures import ClipLayout
+    torch.manual_seed(0)
+    head = build(reference_inplace_relu=reference_inplace_relu).eval()
+    frames, num = 4, 3
+    g1, g2, g3, g4 = pyramid(frames)
+    deep = torch.randn(num * frames, *g4.shape[1:])
+    layout = ClipLayout.uniform(2, 2)
+    with torch.no_grad():
+        stacked = head.forward_samples([g1, g2, g3, deep], None, layout, num)
+        alone = torch.cat([head([g1, g2, g3, deep[s * frames:(s + 1) *
+                                                  frames]])
+                           for s in range(num)])
+        # The default (one call per sample) agrees, and every level may be
+        # per sample.
+        default = super(type(head), head).forward_samples(
+            [g1, g2, g3, deep], None, layout, num)
+        full = head.forward_samples([torch.cat([g] * num) for g in
+                                     (g1, g2, g3)] + [deep], None, layout,
+                                    num)
+    assert stacked.shape == (num * frames, 1, 64, 64)
+    torch.testing.assert_close(stacked, alone, atol=1e-5, rtol=0)
+    torch.testing.assert_close(default, alone, atol=1e-5, rtol=0)
+    torch.testing.assert_close(full, alone, atol=1e-5, rtol=0)
+    with torch.no_grad():
+        single = head.forward_samples([g1, g2, g3, g4], None, layout, 1)
+    torch.testing.assert_close(single, head([g1, g2, g3, g4]), atol=0,
+                               rtol=0)
+    with pytest.raises(ValueError, match='expected N or S·N'):
+        head.forward_samples([g1, g2, g3, deep[:5]], None, layout, num)

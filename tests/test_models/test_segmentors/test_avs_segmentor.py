@@ -1,53 +1,18 @@
 """The segmentor and its data preprocessor on tiny clips (2 frames, 64x64)."""
 import pytest
 import torch
-from mmengine.registry import init_default_scope
-from mmengine.structures import PixelData
-from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 
 import mmavs  # noqa: F401
 from conftest import TINY_AVSEGFORMER_HEAD_ARGS
-
-T, SIZE, C = 2, 64, 16
+from tiny_models import C, SIZE, T, clip_batch, tiny_segmentor
 
 
 def tiny_model(aux=True, **overrides):
-    """A tiny TPAVI segmentor; ``overrides`` replace top-level entries."""
-    init_default_scope('mmseg')
-    cfg = dict(
-        type='AVSSegmentor',
-        data_preprocessor=dict(type='AVSDataPreprocessor'),
-        backbone=dict(
-            type='AudioVisualBackbone',
-            visual=dict(type='ResNet', depth=18, base_channels=8,
-                        out_indices=(0, 1, 2, 3)),
-            audio=dict(type='VGGish')),
-        neck=dict(type='TPAVINeck', in_channels=[8, 16, 32, 64], channels=C),
-        decode_head=dict(type='AVSFPNHead', in_channels=[C] * 4, channels=C),
-        auxiliary_loss=dict(type='AVMatchingLoss') if aux else None)
-    cfg.update(overrides)
-    torch.manual_seed(0)
-    return MODELS.build(cfg)
-
-
-def clip_batch(num_clips=2, annotated=None):
-    annotated = annotated or [True] * T
-    samples = []
-    for b in range(num_clips):
-        for t in range(T):
-            gt = torch.randint(0, 2, (1, SIZE, SIZE)) if annotated[t] else \
-                torch.full((1, SIZE, SIZE), 255)
-            samples.append(SegDataSample(
-                gt_sem_seg=PixelData(data=gt),
-                metainfo=dict(annotated=annotated[t], clip_index=b,
-                              frame_index=t, img_shape=(SIZE, SIZE),
-                              ori_shape=(SIZE, SIZE))))
-    return dict(
-        inputs=[torch.randint(0, 256, (T, 3, SIZE, SIZE), dtype=torch.uint8)
-                for _ in range(num_clips)],
-        audio=[torch.randn(T, 1, 96, 64) for _ in range(num_clips)],
-        data_samples=samples)
+    """A tiny TPAVI segmentor (with the MS3 matching loss unless not
+    ``aux``); ``overrides`` replace top-level entries."""
+    overrides.setdefault('auxiliary_loss',
+                         dict(type='AVMatchingLoss') if aux else None)
+    return tiny_segmentor(**overrides)
 
 
 def test_preprocessor_unrolls_clips_in_order():

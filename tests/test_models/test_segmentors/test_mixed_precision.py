@@ -1,17 +1,11 @@
 """One training step of every model family under CPU bfloat16 autocast."""
 import pytest
 import torch
-from mmengine.registry import init_default_scope
-from mmseg.registry import MODELS
 
 import mmavs  # noqa: F401
 from conftest import TINY_AVSEGFORMER_HEAD_ARGS
-from test_avs_segmentor import clip_batch
-
-C = 16
-LEVELS = [8, 16, 32, 64]
-TPAVI = dict(type='TPAVINeck', in_channels=LEVELS, channels=C)
-FPN = dict(type='AVSFPNHead', in_channels=[C] * 4, channels=C)
+from tiny_models import C, FPN_HEAD as FPN, LEVELS, TPAVI_NECK as TPAVI
+from tiny_models import clip_batch, tiny_segmentor
 FAMILIES = {
     'tpavi': dict(neck=TPAVI, decode_head=FPN,
                   auxiliary_loss=dict(type='AVMatchingLoss')),
@@ -34,15 +28,7 @@ FAMILIES = {
 
 
 def build(family):
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    return MODELS.build(dict(
-        type='AVSSegmentor',
-        data_preprocessor=dict(type='AVSDataPreprocessor'),
-        backbone=dict(type='AudioVisualBackbone',
-                      visual=dict(type='ResNet', depth=18, base_channels=8,
-                                  out_indices=(0, 1, 2, 3))),
-        **FAMILIES[family]))
+    return tiny_segmentor(**FAMILIES[family])
 
 
 @pytest.mark.parametrize('family', sorted(FAMILIES))
