@@ -31,8 +31,8 @@ avss_diffavs=configs/diffavs/diffavs_r18-w32_1xb4-13e_synthetic-avss-64x64.py
 vpo_tpavi=configs/tpavi/tpavi_r18-w32_1xb8-20e_synthetic-vpo-64x64.py
 vpo_tpavi-cavp-loss=configs/cavp/tpavi-cavp-loss_r18-w32_1xb8-20e_synthetic-vpo-64x64.py
 vpo_cavp=configs/cavp/cavp_r18-w16_1xb8-20e_synthetic-vpo-64x64.py
-avss_avsegformer-star=configs/cpm/avsegformer-star_r18-w16_1xb8-6e_synthetic-avss-64x64.py
-avss_cpm=configs/cpm/cpm_r18-w16_1xb8-6e_synthetic-avss-64x64.py"
+avss_avsegformer-star=configs/cpm/avsegformer-star_r18-w16_1xb8-12e_synthetic-avss-64x64.py
+avss_cpm=configs/cpm/cpm_r18-w16_1xb8-12e_synthetic-avss-64x64.py"
 CPU_RUNS=${CPU_RUNS:-$DEFAULT_RUNS}
 GPU_CONFIG=configs/diffavs/diffavs_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py
 echo "=== CPU: $(lscpu 2>/dev/null | grep -E '^(Model name|Thread|Core|Socket|CPU\(s\))' | tr -s ' ' | paste -sd ';')"
@@ -55,6 +55,7 @@ for path in dict.fromkeys(sys.argv[1:]):
     prepare_data(path, None)
     print('data ready:', path)
 EOF
+(($? == 0)) || { echo "FATAL: the synthetic data could not be prepared"; exit 5; }
 
 # Each CPU run on its own pair of cores, all at once.
 mkdir -p "$SCRATCH/cpu"
@@ -68,6 +69,14 @@ for run in $CPU_RUNS; do
     core=$((core + 2))
     args=("$config" --device cpu --time-budget "$MINUTES"
         --work-root "$SCRATCH/cpu/$name" --json "$SCRATCH/cpu/$name.json")
+    # AVSS: both protocols (A: per frame, official; B: dataset level, as
+    # CAVP / CPM report); CPM's runs also the classification coverage. VPO:
+    # its metric's keys (dataset level, mIoU / F / FDR).
+    case $name in
+    avss_cpm | avss_avsegformer-star)
+        args+=(--metric-keys mIoU Fscore mIoU_protoB Fscore_protoB coverage) ;;
+    avss_*) args+=(--metric-keys mIoU Fscore mIoU_protoB Fscore_protoB) ;;
+    esac
     ((${#SMOKE_OPTIONS[@]})) && args+=(--cfg-options "${SMOKE_OPTIONS[@]}")
     OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 TAIL=10 step "cpu_$name" 600 \
         taskset -c "$cores" "$PYTHON" tools/misc/main_job.py "${args[@]}" &
