@@ -28,10 +28,16 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
         for name in ('LoadAVSSColorMask', 'LoadAVSSAudio', 'LoadAVSSWaveform',
                      'AVSSResize224', 'AVSSRandomScaleCrop'):
             TRANSFORMS.build(dict(type=name))
-        for name in ('AVSSDataset', 'SyntheticAVSSDataset'):
+        for name in ('AVSSDataset', 'SyntheticAVSSDataset', 'VPOSSDataset',
+                     'VPOMSDataset', 'VPOMSMIDataset', 'SyntheticVPOSSDataset',
+                     'SyntheticVPOMSDataset', 'SyntheticVPOMSMIDataset'):
             assert DATASETS.get(name) is not None, name
+        for name in ('LoadVPOMask', 'LoadVPOAudio', 'VPORandomFlip',
+                     'AVSColorJitter'):
+            TRANSFORMS.build(dict(type=name))
         METRICS.build(dict(type='AVSMetric'))
         METRICS.build(dict(type='AVSSMetric'))
+        METRICS.build(dict(type='VPOMetric'))
         METRICS.build(dict(type='ClassCoverageMetric', num_classes=3))
         from mmseg.registry import HOOKS, MODELS
         for name in ('AVSSegmentor', 'AudioVisualBackbone', 'VGGish',
@@ -44,7 +50,11 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
                      'VGGishLogMelFrontEnd', 'MaskSetLoss',
                      'SigmoidFocalLoss', 'ACPLoss', 'PCLLoss',
                      'LinearQueryClassifier', 'PrototypeClassifier',
-                     'GMMClassifier', 'CPMAudioEncoder', 'AudioFPN'):
+                     'GMMClassifier', 'CPMAudioEncoder', 'AudioFPN',
+                     'CPMHead',
+                     'CAVPNeck', 'CAVPDecoder',
+                     'SigmoidCrossAttentionFusion', 'CAVPHead',
+                     'CAVPContrastiveLoss'):
             assert MODELS.get(name) is not None, name
         from mmseg.registry import WEIGHT_INITIALIZERS
         for name in ('StrictPretrained', 'PretrainedPVTv2',
@@ -55,6 +65,10 @@ def test_import_registers_everything_in_a_fresh_interpreter(tmp_path):
         for name in ('FreezeModuleHook', 'UncertaintyVisualizationHook',
                      'MatchingStabilityHook'):
             assert HOOKS.get(name) is not None, name
+        from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS
+        for name in ('AVSOptimWrapperConstructor',
+                     'AVSMultiOptimWrapperConstructor'):
+            assert OPTIM_WRAPPER_CONSTRUCTORS.get(name) is not None, name
         assert FUNCTIONS.get('avs_collate') is not None
         print('registered')
         """)

@@ -23,6 +23,7 @@ from mmengine.registry import DefaultScope
 from mmseg.registry import DATASETS
 
 SPLITS = ('train', 'val', 'test')
+SAMPLE_MODES = ('all', 'one_annotated')
 # Transforms that only read and check files: ``cache_decoded`` keeps their
 # output.
 CACHEABLE_TRANSFORMS = ('LoadAVSFrames', 'LoadAVSMasks', 'LoadAVSAudio')
@@ -74,6 +75,19 @@ def derangement(num: int, seed: int) -> np.ndarray:
     return result
 
 
+def select_clip_frames(info: dict, frames: Sequence[int]) -> dict:
+    """A data info restricted to ``frames`` of its clip: their paths, their
+    original numbers in ``frame_indices`` (the audio loaders cut those
+    seconds) and the clip's own length in ``clip_num_frames``."""
+    out = dict(info)
+    for key in ('frame_paths', 'mask_paths'):
+        out[key] = [info[key][t] for t in frames]
+    out['frame_indices'] = list(frames)
+    out['clip_num_frames'] = info['num_frames']
+    out['num_frames'] = len(frames)
+    return out
+
+
 class AVSBenchDataset(BaseDataset):
     """Common part of the AVSBench-Object datasets.
 
@@ -85,6 +99,11 @@ class AVSBenchDataset(BaseDataset):
         shuffle_audio: Pair each clip with the audio of another clip (a
             seeded derangement), to measure how much a model uses sound.
         shuffle_audio_seed: Seed of that pairing.
+        sample_frames: ``'all'`` (default): one item is the whole clip;
+            ``'one_annotated'``: one annotated frame drawn at random each
+            time the clip is read (T = 1), with its own second of audio, as
+            CAVP and CPM train on S4 / MS3 (S4 training clips: always frame
+            0, the only annotated one).
         cache_decoded: Decode every clip once, when the dataset is built,
             and keep what the pipeline's leading loading transforms give
             (the uint8 frames, masks and log-mel audio features) in memory;
@@ -110,10 +129,17 @@ class AVSBenchDataset(BaseDataset):
                  num_frames: int = 5,
                  shuffle_audio: bool = False,
                  shuffle_audio_seed: int = 0,
+                 sample_frames: str = 'all',
                  cache_decoded: bool = False,
                  **kwargs) -> None:
         if split not in SPLITS:
             raise ValueError(f'unknown split "{split}"; expected one of {SPLITS}')
+        if sample_frames not in SAMPLE_MODES:
+            raise ValueError(f'sample_frames must be one of {SAMPLE_MODES}, '
+                             f'not "{sample_frames}"')
+        if cache_decoded and sample_frames != 'all':
+            raise ValueError('cache_decoded keeps whole clips: use it with '
+                             'sample_frames="all"')
         if not osp.isdir(data_root):
             raise FileNotFoundError(
                 f'AVSBench data root not found: {data_root} (see '
@@ -122,6 +148,7 @@ class AVSBenchDataset(BaseDataset):
         self.num_frames = num_frames
         self.shuffle_audio = shuffle_audio
         self.shuffle_audio_seed = shuffle_audio_seed
+        self.sample_frames = sample_frames
         self.cache_decoded = cache_decoded
         self._decoded: List[dict] = []
         ann_file = osp.join(self.SUBSET_DIR, self.CSV_NAME)
@@ -152,6 +179,15 @@ class AVSBenchDataset(BaseDataset):
     def parse_row(self, row: Sequence[str]) -> dict:
         """Turn one CSV row into a data info dict."""
         raise NotImplementedError
+
+    def get_data_info(self, idx: int) -> dict:
+        info = super().get_data_info(idx)
+        if self.sample_frames == 'one_annotated':
+            # np.random: mmengine seeds it per worker, so runs repeat.
+            choices = [t for t, p in enumerate(info['mask_paths'])
+                       if p is not None]
+            info = select_clip_frames(info, [int(np.random.choice(choices))])
+        return info
 
     def full_init(self) -> None:
         if self._fully_initialized:

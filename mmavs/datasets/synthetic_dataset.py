@@ -13,8 +13,12 @@ from mmavs.data_tools.synthetic_avsbench import (META_FILE,
 from mmavs.data_tools.synthetic_avss import META_FILE as AVSS_META_FILE
 from mmavs.data_tools.synthetic_avss import (load_synthetic_avss_meta,
                                              make_synthetic_avss)
+from mmavs.data_tools.synthetic_vpo import META_FILE as VPO_META_FILE
+from mmavs.data_tools.synthetic_vpo import (load_synthetic_vpo_meta,
+                                            make_synthetic_vpo)
 from .avsbench import AVSBenchMS3Dataset, AVSBenchS4Dataset
 from .avss import AVSSDataset
+from .vpo import VPOMSDataset, VPOMSMIDataset, VPOSSDataset
 
 
 def _matches(meta: dict, options: dict) -> bool:
@@ -85,6 +89,19 @@ def ensure_synthetic_avss(root: str, **options) -> None:
                       load_synthetic_avss_meta, _matches_avss, options)
 
 
+def _matches_vpo(meta: dict, options: dict) -> bool:
+    wanted = dict(seed=meta['seed'], size=meta['size'], images=meta['images'])
+    return all(wanted[k] == v for k, v in options.items() if k in wanted)
+
+
+def ensure_synthetic_vpo(root: str, **options) -> None:
+    """Generate synthetic VPO data at ``root`` unless it is there (options
+    of :func:`make_synthetic_vpo`; same rules as
+    :func:`ensure_synthetic_avsbench`)."""
+    _ensure_generated(root, VPO_META_FILE, make_synthetic_vpo,
+                      load_synthetic_vpo_meta, _matches_vpo, options)
+
+
 class _GeneratedIfMissing:
     """Mixin: make the synthetic tree before the AVSBench loader reads it."""
 
@@ -123,3 +140,31 @@ class SyntheticAVSSDataset(_GeneratedIfMissing, AVSSDataset):
     """
 
     ensure = staticmethod(ensure_synthetic_avss)
+
+
+@DATASETS.register_module()
+class SyntheticVPOMSDataset(_GeneratedIfMissing, VPOMSDataset):
+    """:class:`VPOMSDataset` on synthetic VPO data generated if missing
+    (:func:`~mmavs.data_tools.synthetic_vpo.make_synthetic_vpo`).
+
+    Args:
+        data_root: Where the synthetic VPO tree is (or will be).
+        synthetic: Options of :func:`make_synthetic_vpo` (``seed``,
+            ``size``, ``images``).
+    """
+
+    ensure = staticmethod(ensure_synthetic_vpo)
+
+
+@DATASETS.register_module()
+class SyntheticVPOSSDataset(_GeneratedIfMissing, VPOSSDataset):
+    """:class:`VPOSSDataset` on synthetic VPO data generated if missing."""
+
+    ensure = staticmethod(ensure_synthetic_vpo)
+
+
+@DATASETS.register_module()
+class SyntheticVPOMSMIDataset(_GeneratedIfMissing, VPOMSMIDataset):
+    """:class:`VPOMSMIDataset` on synthetic VPO data generated if missing."""
+
+    ensure = staticmethod(ensure_synthetic_vpo)

@@ -3,10 +3,12 @@ from .hooks import (AtomicCheckpointHook, CheckpointSaveError,
                     FreezeModuleHook, MatchingStabilityHook,
                     StrictLoadHook, TimeBudgetHook,
                     UncertaintyVisualizationHook)
+from .multi_optim_constructor import AVSMultiOptimWrapperConstructor
 from .optim_constructor import AVSOptimWrapperConstructor
 
 __all__ = [
-    'AtomicCheckpointHook', 'AVSOptimWrapperConstructor', 'BF16OptimWrapper',
-    'CheckpointSaveError', 'FreezeModuleHook', 'MatchingStabilityHook',
-    'StrictLoadHook', 'TimeBudgetHook', 'UncertaintyVisualizationHook'
+    'AtomicCheckpointHook', 'AVSMultiOptimWrapperConstructor',
+    'AVSOptimWrapperConstructor', 'BF16OptimWrapper', 'CheckpointSaveError',
+    'FreezeModuleHook', 'MatchingStabilityHook', 'StrictLoadHook',
+    'TimeBudgetHook', 'UncertaintyVisualizationHook'
 ]

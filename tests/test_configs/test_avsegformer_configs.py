@@ -12,10 +12,11 @@ from mmavs.utils.checkpoint import safe_torch_load
 from test_diffavs_configs import train_one_epoch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-# The AVSS configs are tested in test_avss_configs.py.
+# The AVSS configs are tested in test_avss_configs.py, the VPO ones in
+# test_vpo_configs.py.
 CONFIGS = sorted(c for c in glob.glob(osp.join(ROOT, 'configs', 'avsegformer',
                                                'avsegformer_*.py'))
-                 if '_avss-' not in c)
+                 if '_avss-' not in c and '_vpo-' not in c)
 SWAPS = ['pvt_ms3_avsegformer-head.py', 'pvt_s4_avsegformer-head.py']
 
 

@@ -171,3 +171,63 @@ def test_cache_decoded_is_shared_with_persistent_workers(avsbench_copy):
     for _ in range(2):
         clips = sum(len(batch['inputs']) for batch in loader)
         assert clips == len(dataset)
+
+
+WAVE_PIPELINE = [
+    dict(type='LoadAVSFrames'),
+    dict(type='LoadAVSMasks'),
+    dict(type='LoadAudioWaveform'),
+    dict(type='PackAVSInputs')
+]
+LOG_MEL_FROM_WAVE = [
+    dict(type='LoadAVSFrames'),
+    dict(type='LoadAVSMasks'),
+    dict(type='LoadAudioWaveform'),
+    dict(type='WaveformToLogMel'),
+    dict(type='PackAVSInputs')
+]
+
+
+@pytest.mark.parametrize('pipeline', [PIPELINE, WAVE_PIPELINE,
+                                      LOG_MEL_FROM_WAVE])
+def test_one_annotated_frame_per_clip(avsbench_root, pipeline):
+    """CAVP / CPM training on S4 / MS3: one random annotated frame per clip
+    and iteration (T = 1) with its own second of audio."""
+    np.random.seed(0)
+    s4 = DATASETS.build(dict(
+        type='AVSBenchS4Dataset', data_root=avsbench_root, split='train',
+        num_frames=MINI_FRAMES, pipeline=pipeline,
+        sample_frames='one_annotated'))
+    for _ in range(3):  # S4 training clips: frame 0 is the only mask
+        item = s4[0]
+        assert item['inputs'].shape[0] == 1 and item['audio'].shape[0] == 1
+        sample = item['data_samples'][0]
+        assert sample.frame_index == 0 and sample.annotated
+        assert sample.num_frames == 1
+    full = DATASETS.build(dict(
+        type='AVSBenchMS3Dataset', data_root=avsbench_root, split='test',
+        num_frames=MINI_FRAMES, pipeline=pipeline))[0]
+    ms3 = DATASETS.build(dict(
+        type='AVSBenchMS3Dataset', data_root=avsbench_root, split='test',
+        num_frames=MINI_FRAMES, pipeline=pipeline,
+        sample_frames='one_annotated'))
+    drawn = set()
+    for _ in range(12):
+        item = ms3[0]
+        t = item['data_samples'][0].frame_index
+        drawn.add(t)
+        assert item['data_samples'][0].img_path == \
+            full['data_samples'][t].img_path
+        torch.testing.assert_close(item['inputs'][0], full['inputs'][t])
+        torch.testing.assert_close(item['audio'][0], full['audio'][t])
+        torch.testing.assert_close(item['data_samples'][0].gt_sem_seg.data,
+                                   full['data_samples'][t].gt_sem_seg.data)
+    assert drawn == set(range(MINI_FRAMES))
+
+
+def test_one_annotated_option_checks(avsbench_root):
+    with pytest.raises(ValueError, match='sample_frames'):
+        build(avsbench_root, sample_frames='two')
+    with pytest.raises(ValueError, match='cache_decoded'):
+        build(avsbench_root, sample_frames='one_annotated',
+              cache_decoded=True)

@@ -458,6 +458,23 @@ def test_pred_sem_seg_fallback():
         2 / 5, abs=1e-7)
 
 
+def test_two_class_softmax_logits_equal_their_foreground_probability():
+    """A K = 2 softmax model (CAVP on AVSBench-object) stores raw logits
+    (2, H, W); the metric scores softmax(...)[1] as a sigmoid model's
+    probability."""
+    torch.manual_seed(0)
+    logits = torch.randn(2, 6, 6) * 3
+    gt = (torch.rand(6, 6) > 0.5).long()
+    prob = logits.softmax(0)[1]
+    two = dict(sample_dict(prob, gt, 0, 0), seg_logits=dict(data=logits))
+    results = []
+    for sample in (sample_dict(prob, gt, 0, 0), two):
+        metric = AVSMetric()
+        metric.process(None, [sample])
+        results.append(metric.compute_metrics(metric.results))
+    assert results[0] == results[1]
+
+
 def test_errors():
     with pytest.raises(ValueError):
         AVSMetric(clip_batch_size=0)

@@ -151,3 +151,62 @@ def test_main_job_runs_diffusionavs_and_its_ed_model_by_default():
     ]
     for config in module.DEFAULT_CONFIGS:
         assert osp.isfile(osp.join(ROOT, config))
+
+
+VPO_MAIN_JOB = 'configs/tpavi/tpavi_r18-w32_1xb8-20e_synthetic-vpo-64x64.py'
+
+
+def test_synthetic_baselines_vpo(tmp_path):
+    from mmavs.data_tools.synthetic_vpo import make_synthetic_vpo
+    make_synthetic_vpo(str(tmp_path), seed=0, size=32,
+                       images=dict(train=4, val=12))
+    out = run('tools/misc/synthetic_baselines.py', '--vpo', '--data-root',
+              str(tmp_path))
+    for subset in ('SS', 'MS', 'MSMI'):
+        assert f'VPO-{subset} test' in out
+    oracle = [line.split() for line in out.splitlines()
+              if line.startswith('oracle')]
+    everything = [line.split() for line in out.splitlines()
+                  if line.startswith('all objects')]
+    assert len(oracle) == 3
+    for row in oracle:  # mIoU_B, present, F, FDR
+        assert float(row[2]) == 1.0 and float(row[3]) == 1.0
+        assert float(row[4]) == 0.0
+    ms_present = float(everything[1][3])
+    assert ms_present < 0.85  # silent objects: vision alone falls short
+
+
+def test_main_job_reports_the_config_metric_keys():
+    module = load_tool('tools/misc/main_job.py')
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(ROOT, VPO_MAIN_JOB))
+    assert module.metric_keys(cfg) == ('mIoU_protoB', 'Fscore_protoB',
+                                       'FDR_protoB')
+    assert module.metric_keys(cfg, ['mIoU_protoB']) == ('mIoU_protoB', )
+    assert module.metric_keys(Config.fromfile(osp.join(
+        ROOT, MAIN_JOB_TPAVI))) == ('mIoU', 'Fscore')
+    columns = [c[0] for c in module.columns_of(('mIoU_protoB', 'FDR_protoB'))]
+    assert columns == ['minutes', 'mIoU_protoB', 'mIoU_protoB_shuffled',
+                       'FDR_protoB', 'FDR_protoB_shuffled']
+
+
+def test_vpo_main_job_prints_dataset_level_scores(tmp_path):
+    options = ['train_cfg.max_epochs=1',
+               'model.backbone.visual.base_channels=8',
+               'model.neck.in_channels=[8,16,32,64]',
+               'train_dataloader.dataset.pipeline.5.crop_size=(64,64)']
+    for loader in ('train', 'val', 'test'):
+        dataset = f'{loader}_dataloader.dataset'
+        options += [f'{dataset}.data_root={tmp_path / "syn"}',
+                    f'{dataset}.synthetic.size=32',
+                    f'{dataset}.synthetic.images.train=12',
+                    f'{dataset}.synthetic.images.val=6']
+    report = tmp_path / 'vpo.json'
+    out = run('tools/misc/main_job.py', VPO_MAIN_JOB, '--work-root',
+              str(tmp_path / 'w'), '--json', str(report), '--cfg-options',
+              *options)
+    assert 'mIoU_protoB, Fscore_protoB, FDR_protoB test metrics' in out
+    assert 'mIoU_B shuf' in out and 'FDR_B' in out
+    row, = json.loads(report.read_text())['runs']
+    for key in ('mIoU_protoB', 'Fscore_protoB', 'FDR_protoB'):
+        assert 0 <= row[key] <= 1 and 0 <= row[key + '_shuffled'] <= 1

@@ -47,22 +47,13 @@ fi
 # otherwise generate the same tree at the same time).
 configs=()
 for run in $CPU_RUNS; do configs+=("${run#*=}"); done
-step generate 120 "$PYTHON" - "${configs[@]}" "$GPU_CONFIG" <<'EOF'
+step generate 180 "$PYTHON" - "${configs[@]}" "$GPU_CONFIG" <<'EOF'
 import sys
-from mmengine.config import Config
-from mmseg.registry import DATASETS
-from mmseg.utils import register_all_modules
-import mmavs  # noqa: F401  (registers the datasets)
-register_all_modules(init_default_scope=False)
-seen = set()
-for path in sys.argv[1:]:
-    cfg = Config.fromfile(path)
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        dataset = cfg[loader]['dataset']
-        key = repr(dataset)
-        if key not in seen:
-            seen.add(key)
-            print(path, loader, len(DATASETS.build(dataset)), 'items')
+sys.path.insert(0, 'tools/misc')
+from main_job import prepare_data  # noqa: E402
+for path in dict.fromkeys(sys.argv[1:]):
+    prepare_data(path, None)
+    print('data ready:', path)
 EOF
 
 # Each CPU run on its own pair of cores, all at once.

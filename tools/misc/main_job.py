@@ -19,6 +19,14 @@ of one GPU); ``--device cpu`` hides any GPU; ``--json`` writes every row::
 
     python tools/misc/main_job.py --seeds 3 --workers 3 --json main_job.json
 
+The columns are the test metric's: ``mIoU`` / ``Fscore`` (AVSBench
+protocol A) by default, the dataset-level ``mIoU_protoB`` / ``Fscore_protoB``
+/ ``FDR_protoB`` when the config's test evaluator is ``VPOMetric`` (VPO is
+scored only that way), or any keys given with ``--metric-keys``::
+
+    python tools/misc/main_job.py \
+        configs/tpavi/tpavi_r18-w32_1xb8-20e_synthetic-vpo-64x64.py
+
 ``--time-budget MINUTES`` gives every run the same wall-clock budget for
 training and its validations: training stops at the end of the last epoch
 that fits (``TimeBudgetHook`` projects from the mean epoch time; no epoch is
@@ -43,12 +51,37 @@ DEFAULT_CONFIGS = [
     'configs/diffavs/diffavs_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py',
     'configs/tpavi/tpavi_r18-w32_1xb4-13e_synthetic-ms3-512clips-64x64.py',
 ]
-# The epochs each run trained (fewer than the config's under --time-budget).
-EPOCHS_COLUMN = ('epochs', 'epochs', '.0f')
 # (key in a row, column title, format) of the printed tables.
 COLUMNS = [('minutes', 'train min', '.1f'), ('mIoU', 'mIoU', '.4f'),
            ('mIoU_shuffled', 'mIoU shuf', '.4f'), ('Fscore', 'F', '.4f'),
            ('Fscore_shuffled', 'F shuf', '.4f')]
+DEFAULT_KEYS = ('mIoU', 'Fscore')
+# Test evaluators whose configs are scored with other keys by default.
+EVALUATOR_KEYS = dict(VPOMetric=('mIoU_protoB', 'Fscore_protoB',
+                                 'FDR_protoB'))
+TITLES = dict(mIoU='mIoU', Fscore='F', mIoU_protoB='mIoU_B',
+              Fscore_protoB='F_B', FDR_protoB='FDR_B')
+
+
+def metric_keys(cfg, keys: Optional[Sequence[str]] = None) -> tuple:
+    """The metric keys of a run's table: ``keys`` if given, else those of
+    the config's test evaluator (``EVALUATOR_KEYS``), else mIoU and F."""
+    if keys:
+        return tuple(keys)
+    evaluator = cfg.get('test_evaluator') or {}
+    if isinstance(evaluator, (list, tuple)):
+        evaluator = evaluator[0] if evaluator else {}
+    return EVALUATOR_KEYS.get(evaluator.get('type'), DEFAULT_KEYS)
+
+
+def columns_of(keys: Sequence[str]) -> list:
+    """Table columns: training minutes, then each key true / shuffled."""
+    columns = [('minutes', 'train min', '.1f'), ('epochs', 'epochs', '.0f')]
+    for key in keys:
+        title = TITLES.get(key, key)
+        columns += [(key, title, '.4f'),
+                    (key + '_shuffled', title + ' shuf', '.4f')]
+    return columns
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
@@ -69,6 +102,9 @@ def parse_args(argv: Optional[Sequence[str]] = None):
     parser.add_argument('--time-budget', type=float, metavar='MINUTES',
                         help='wall-clock minutes of training (with its '
                         'validations) per run, spent in whole epochs')
+    parser.add_argument('--metric-keys', nargs='+',
+                        help='test metric keys to report (default: from the '
+                        'config\'s test evaluator; mIoU Fscore)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides applied to every config')
     return parser.parse_args(argv)
@@ -102,7 +138,8 @@ def test(cfg, checkpoint: str, shuffle_audio: bool) -> Dict:
 
 def run(config: str, work_root: str, options, seed: Optional[int] = None,
         subdir: Optional[str] = None,
-        time_budget: Optional[float] = None) -> Dict:
+        time_budget: Optional[float] = None,
+        keys: Optional[Sequence[str]] = None) -> Dict:
     """Train one config with one seed (within ``time_budget`` minutes if
     given), test its best checkpoint with true and shuffled audio; one
     row."""
@@ -112,11 +149,11 @@ def run(config: str, work_root: str, options, seed: Optional[int] = None,
     name = osp.splitext(osp.basename(config))[0]
     work_dir = osp.join(work_root, name, *([subdir] if subdir else []))
     cfg = load(config, work_dir, options, seed)
+    start = time.time()
     train_cfg = cfg.copy()
     if time_budget is not None:
         train_cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
             dict(type='TimeBudgetHook', minutes=time_budget)]
-    start = time.time()
     runner = Runner.from_cfg(train_cfg)
     runner.train()
     train_minutes = (time.time() - start) / 60
@@ -125,13 +162,14 @@ def run(config: str, work_root: str, options, seed: Optional[int] = None,
         raise RuntimeError(f'no best checkpoint in {cfg.work_dir}')
     true_audio = test(cfg, best[-1], shuffle_audio=False)
     shuffled = test(cfg, best[-1], shuffle_audio=True)
-    return dict(name=name, config=config, seed=cfg.randomness.get('seed'),
-                minutes=train_minutes, epochs=runner.train_loop.epoch,
-                time_budget=time_budget, checkpoint=best[-1],
-                mIoU=true_audio['mIoU'], mIoU_shuffled=shuffled['mIoU'],
-                Fscore=true_audio['Fscore'],
-                Fscore_shuffled=shuffled['Fscore'], true=true_audio,
-                shuffled=shuffled)
+    keys = metric_keys(cfg, keys)
+    row = dict(name=name, config=config, seed=cfg.randomness.get('seed'),
+               minutes=train_minutes, epochs=runner.train_loop.epoch,
+               time_budget=time_budget, checkpoint=best[-1], keys=list(keys),
+               true=true_audio, shuffled=shuffled)
+    for key in keys:
+        row[key], row[key + '_shuffled'] = true_audio[key], shuffled[key]
+    return row
 
 
 def _run_in_worker(job: dict) -> Dict:
@@ -148,8 +186,9 @@ def summarise(rows: List[Dict]) -> List[Dict]:
     summary = []
     for name in names:
         runs = [r for r in rows if r['name'] == name]
-        entry = dict(name=name, seeds=[r['seed'] for r in runs])
-        for key, _, _ in [EPOCHS_COLUMN] + COLUMNS:
+        entry = dict(name=name, seeds=[r['seed'] for r in runs],
+                     keys=runs[0].get('keys', list(DEFAULT_KEYS)))
+        for key, _, _ in columns_of(entry['keys']):
             values = [r[key] for r in runs]
             entry[key] = statistics.fmean(values)
             entry[key + '_std'] = statistics.stdev(values) \
@@ -159,15 +198,27 @@ def summarise(rows: List[Dict]) -> List[Dict]:
 
 
 def print_table(rows: List[Dict]) -> None:
-    """One row per run, then (several seeds) mean ± std per config."""
-    columns = [EPOCHS_COLUMN] + COLUMNS
-    print('\nMain job: protocol-A test metrics, true vs shuffled audio')
+    """One row per run, then (several seeds) mean ± std per config; one
+    table per set of metric keys."""
+    groups: Dict[tuple, List[Dict]] = {}
+    for r in rows:
+        groups.setdefault(tuple(r.get('keys', DEFAULT_KEYS)), []).append(r)
+    for keys, group in groups.items():
+        _print_group(group, keys)
+
+
+def _print_group(rows: List[Dict], keys: Sequence[str]) -> None:
+    columns = columns_of(keys)
+    what = 'protocol-A' if tuple(keys) == DEFAULT_KEYS else \
+        ', '.join(keys)
+    print(f'\nMain job: {what} test metrics, true vs shuffled audio')
     width = max(len(r['name']) for r in rows) + 2
+    cell = max(11, max(len(t) for _, t, _ in columns) + 2)
     print(f'{"config":<{width}}{"seed":>6}' +
-          ''.join(f'{title:>11}' for _, title, _ in columns))
+          ''.join(f'{title:>{cell}}' for _, title, _ in columns))
     for r in rows:
         print(f'{r["name"]:<{width}}{r["seed"]:>6}' +
-              ''.join(f'{r[key]:>11{fmt}}' for key, _, fmt in columns))
+              ''.join(f'{r[key]:>{cell}{fmt}}' for key, _, fmt in columns))
     if len(rows) == len({r['name'] for r in rows}):
         return
     print('\nMean ± sample standard deviation over the seeds')
@@ -191,7 +242,7 @@ def jobs_of(args) -> List[dict]:
                  for i in range(args.seeds)]
     for job in jobs:
         job.update(work_root=args.work_root, options=args.cfg_options,
-                   time_budget=args.time_budget)
+                   keys=args.metric_keys, time_budget=args.time_budget)
     return jobs
 
 

@@ -11,10 +11,15 @@ Example::
 
     python tools/misc/synthetic_baselines.py --data-root data/synthetic_avsbench
     python tools/misc/synthetic_baselines.py --avss --data-root data/synthetic_avss
+    python tools/misc/synthetic_baselines.py --vpo --data-root data/synthetic_vpo
 
 A subset the data was generated without (e.g. no S4 tree) is skipped. With
 ``--avss`` the synthetic AVSS tree is scored with ``AVSSMetric``; there
 ``all objects`` predicts every visible object with its (visible) class.
+With ``--vpo`` each subset of the synthetic VPO tree (SS, MS, MSMI, test
+split) is scored with ``VPOMetric`` (dataset-level mIoU / F / FDR, 22
+classes); ``all objects`` paints every object of the source COCO set with
+its VPO class.
 """
 import argparse
 import os.path as osp
@@ -34,7 +39,13 @@ from mmavs.data_tools.synthetic_avss import META_FILE as AVSS_META_FILE
 from mmavs.data_tools.synthetic_avss import (load_synthetic_avss_meta,
                                              make_synthetic_avss,
                                              render_avss_clip)
+from mmavs.data_tools.synthetic_vpo import META_FILE as VPO_META_FILE
+from mmavs.data_tools.synthetic_vpo import (SYNTHETIC_VPO_CLASS,
+                                            load_synthetic_vpo_meta,
+                                            make_synthetic_vpo)
+from mmavs.data_tools.vpo_builder import annotation_mask
 from mmavs.datasets import avs_collate
+from mmavs.datasets.vpo import CLASS_INDEX
 from mmseg.registry import DATASETS
 
 PIPELINE = [
@@ -63,6 +74,8 @@ def parse_args(argv=None):
     parser.add_argument('--batch-size', type=int, default=3)
     parser.add_argument('--avss', action='store_true',
                         help='score a synthetic AVSS tree (AVSSMetric)')
+    parser.add_argument('--vpo', action='store_true',
+                        help='score a synthetic VPO tree (VPOMetric)')
     return parser.parse_args(argv)
 
 
@@ -162,11 +175,83 @@ def main_avss(args) -> None:
                                       for k in AVSS_KEYS))
 
 
+VPO_PIPELINE = [
+    dict(type='LoadAVSFrames'),
+    dict(type='LoadVPOMask'),
+    dict(type='LoadVPOAudio'),
+    dict(type='PackAVSInputs')
+]
+VPO_SUBSETS = dict(SS='VPOSSDataset', MS='VPOMSDataset',
+                   MSMI='VPOMSMIDataset')
+VPO_KEYS = ('mIoU_protoB', 'mIoU_protoB_present', 'Fscore_protoB',
+            'FDR_protoB')
+
+
+def vpo_visible_maps(root: str, meta: dict, split: str) -> dict:
+    """Image id → ``(H, W)`` VPO class map of every object of the source
+    COCO set (what vision alone could segment)."""
+    import json
+    coco_set, = [s for s in meta['coco_sets'] if s['split'] == split]
+    with open(osp.join(root, coco_set['ann_file'])) as f:
+        coco = json.load(f)
+    names = {c['id']: SYNTHETIC_VPO_CLASS[c['name']]
+             for c in coco['categories']}
+    maps = {im['id']: torch.zeros(im['height'], im['width'],
+                                  dtype=torch.long) for im in coco['images']}
+    for ann in coco['annotations']:
+        shape = tuple(maps[ann['image_id']].shape)
+        mask = torch.from_numpy(annotation_mask(ann, *shape))
+        maps[ann['image_id']][mask] = CLASS_INDEX[names[ann['category_id']]]
+    return maps
+
+
+def evaluate_vpo(dataset, visible: dict, batch_size: int) -> dict:
+    """Score each baseline on a VPO ``dataset`` with ``VPOMetric``."""
+    names = ('all objects', 'nothing', 'oracle')
+    evaluators = {n: Evaluator(dict(type='VPOMetric')) for n in names}
+    loader = DataLoader(dataset, batch_size=batch_size, collate_fn=avs_collate)
+    for batch in loader:
+        outputs = {n: [] for n in names}
+        for sample in batch['data_samples']:
+            gt = sample.gt_sem_seg.data[0]
+            maps = {'all objects': visible[sample.img_id],
+                    'nothing': torch.zeros_like(gt),
+                    'oracle': torch.where(gt == 255, 0, gt)}
+            for n in names:
+                pred = sample.clone()
+                pred.pred_sem_seg = PixelData(data=maps[n][None])
+                outputs[n].append(pred)
+        for n in names:
+            evaluators[n].process(outputs[n], batch)
+    return {n: e.evaluate(len(dataset)) for n, e in evaluators.items()}
+
+
+def main_vpo(args) -> None:
+    if not osp.isfile(osp.join(args.data_root, VPO_META_FILE)):
+        print(f'generating synthetic VPO data in {args.data_root}')
+        make_synthetic_vpo(args.data_root, seed=args.seed, size=args.size)
+    meta = load_synthetic_vpo_meta(args.data_root)
+    visible = vpo_visible_maps(args.data_root, meta, 'val')
+    for subset, dataset_type in VPO_SUBSETS.items():
+        dataset = DATASETS.build(
+            dict(type=dataset_type, data_root=args.data_root,
+                 split=args.split, pipeline=VPO_PIPELINE, test_mode=True))
+        results = evaluate_vpo(dataset, visible, args.batch_size)
+        print(f'\nVPO-{subset} {args.split} ({len(dataset)} images)')
+        print(f'{"prediction":<12}' + ''.join(f'{k:>21}' for k in VPO_KEYS))
+        for name, metrics in results.items():
+            print(f'{name:<12}' + ''.join(f'{metrics[k]:>21.4f}'
+                                          for k in VPO_KEYS))
+
+
 def main():
     args = parse_args()
     init_default_scope('mmseg')
     if args.avss:
         main_avss(args)
+        return
+    if args.vpo:
+        main_vpo(args)
         return
     if not osp.isfile(osp.join(args.data_root, META_FILE)):
         print(f'generating synthetic AVSBench data in {args.data_root}')

@@ -6,10 +6,13 @@ from .formatting import PackAVSInputs
 from .loading import (ClipFileError, LoadAVSAudio, LoadAVSFrames, LoadAVSMasks,
                       load_log_mel)
 from .resize import ResizeAVSClip
+from .vpo_augment import VPO_SCALES, AVSColorJitter, VPORandomFlip
+from .vpo_loading import LoadVPOAudio, LoadVPOMask
 
 __all__ = [
     'PackAVSInputs', 'ClipFileError', 'LoadAVSAudio', 'LoadAVSFrames',
     'LoadAVSMasks', 'ResizeAVSClip', 'load_log_mel', 'LoadAVSSAudio',
     'LoadAVSSColorMask', 'LoadAVSSWaveform', 'AVSSRandomScaleCrop',
-    'AVSSResize224', 'LoadAudioWaveform', 'WaveformToLogMel'
+    'AVSSResize224', 'LoadAudioWaveform', 'WaveformToLogMel', 'AVSColorJitter',
+    'VPORandomFlip', 'VPO_SCALES', 'LoadVPOAudio', 'LoadVPOMask'
 ]

@@ -40,7 +40,10 @@ class LoadAudioWaveform(BaseTransform):
     with ``num_frames=1``. CAVP on AVSS: ``clip_seconds=10.0,
     crop='centre'``.
 
-    Required keys: ``wav_path`` (``path_key``), ``num_frames`` (T).
+    Required keys: ``wav_path`` (``path_key``), ``num_frames`` (T);
+    optional ``frame_indices`` with ``clip_num_frames`` (a clip reduced to
+    some of its frames: the windows of those frames are cut from the whole
+    clip's ``clip_num_frames`` windows).
     Added keys: ``audio`` ``(T, A, S)`` float32, ``S = window *
     sample_rate``; ``waveform`` ``(L, A)`` float32, the whole clip at
     ``sample_rate`` before cropping and padding (read by
@@ -93,7 +96,7 @@ class LoadAudioWaveform(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         path = results[self.path_key]
-        num_frames = results['num_frames']
+        num_frames = results.get('clip_num_frames', results['num_frames'])
         data, rate = read_wav(path)
         wave = select_channels(to_float(data), self.channels, path)
         wave = resample(wave, rate, self.sample_rate)
@@ -108,8 +111,10 @@ class LoadAudioWaveform(BaseTransform):
         needed = (num_frames - 1) * self.hop + self.window
         clip = fit_length(clip, max(needed, clip.shape[0]), 'start',
                           self.pad, path)
-        results['audio'] = split_windows(
-            clip, num_frames, self.window, self.hop).astype(np.float32)
+        windows = split_windows(clip, num_frames, self.window, self.hop)
+        if 'clip_num_frames' in results:
+            windows = windows[list(results['frame_indices'])]
+        results['audio'] = windows.astype(np.float32)
         results['waveform'] = wave.astype(np.float32)
         results['audio_sample_rate'] = self.sample_rate
         return results
@@ -156,7 +161,7 @@ class WaveformToLogMel(BaseTransform):
         self.path_key = path_key
 
     def transform(self, results: dict) -> dict:
-        num_frames = results['num_frames']
+        num_frames = results.get('clip_num_frames', results['num_frames'])
         try:
             examples = waveform_to_examples(
                 results['waveform'], results['audio_sample_rate'],
@@ -168,6 +173,8 @@ class WaveformToLogMel(BaseTransform):
             filled = np.zeros((num_frames, ) + EXAMPLE_SHAPE, np.float32)
             filled[:len(examples)] = examples[:num_frames]
             examples = filled
+        if 'clip_num_frames' in results:
+            examples = examples[list(results['frame_indices'])]
         results['audio'] = examples
         return results
 

@@ -154,7 +154,8 @@ class AVSSRandomScaleCrop(BaseTransform):
             results['gt_masks'] = [apply(m, Image.NEAREST, self.seg_pad_val)
                                    for m in results['gt_masks']]
         results['img_shape'] = results['imgs'][0].shape[:2]
-        results['flip'] = flip
+        # An earlier flip (VPORandomFlip) and this one compose.
+        results['flip'] = bool(results.get('flip', False)) ^ flip
         results['scale_factor'] = scale
         return results
 

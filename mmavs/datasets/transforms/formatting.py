@@ -7,7 +7,8 @@ from mmseg.registry import TRANSFORMS
 from mmseg.structures import SegDataSample
 
 FRAME_META_KEYS = ('clip_name', 'category', 'subset', 'split', 'audio_path',
-                   'ori_shape', 'img_shape')
+                   'ori_shape', 'img_shape', 'img_id', 'vpo_subset',
+                   'sounding_classes', 'flip')
 
 
 @TRANSFORMS.register_module()
@@ -26,7 +27,9 @@ class PackAVSInputs(BaseTransform):
         ``clip_index`` (the clip's dataset index), ``frame_index``,
         ``num_frames`` (T, the frames packed), ``frame_valid``,
         ``annotated`` and the clip's ``clip_name``, ``category``,
-        ``subset``, ``split``, ``audio_path``, ``ori_shape``, ``img_shape``.
+        ``subset``, ``split``, ``audio_path``, ``ori_shape``, ``img_shape``
+        and, where the pipeline has them, ``flip`` and the VPO keys
+        ``img_id``, ``vpo_subset``, ``sounding_classes``.
         The clip layout these keys describe: ``docs/en/architecture.md``.
     """
 

@@ -239,14 +239,20 @@ def load_log_mel(path: str) -> np.ndarray:
 class LoadAVSAudio(BaseTransform):
     """Read the VGGish log-mel examples of a clip, one per frame (second).
 
-    Required keys: ``audio_path``, ``num_frames``.
+    Required keys: ``audio_path``, ``num_frames``; optional
+    ``frame_indices`` and ``clip_num_frames`` (a clip reduced to some of its
+    frames: the file holds ``clip_num_frames`` examples, those of
+    ``frame_indices`` are kept).
     Added keys: ``audio`` (``(T, 1, 96, 64)`` float32).
     """
 
     def transform(self, results: dict) -> dict:
         path = results['audio_path']
         audio = load_log_mel(path)
-        check_log_mel(audio, results['num_frames'], path)
+        check_log_mel(audio, results.get('clip_num_frames',
+                                         results['num_frames']), path)
+        if 'clip_num_frames' in results:
+            audio = audio[list(results['frame_indices'])]
         results['audio'] = audio.astype(np.float32)
         return results
 

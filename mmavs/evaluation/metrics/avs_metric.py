@@ -34,7 +34,9 @@ class AVSMetric(BaseMetric):
           └─ batch_independent(frames)
 
     Each data sample must carry ``seg_logits`` (sigmoid probabilities, as
-    mmseg stores them for ``out_channels=1``) or, failing that,
+    mmseg stores them for ``out_channels=1``; a two-channel softmax model's
+    raw logits ``(2, H, W)`` are turned into the class-1 probability) or,
+    failing that,
     ``pred_sem_seg``; ``gt_sem_seg``; and metainfo ``clip_index``,
     ``frame_index`` and ``annotated``. Frames with ``annotated=False`` are
     skipped.
@@ -78,7 +80,12 @@ class AVSMetric(BaseMetric):
     @staticmethod
     def _probabilities(sample: dict):
         if 'seg_logits' in sample:
-            return sample['seg_logits']['data'].squeeze(0)
+            data = sample['seg_logits']['data']
+            if data.dim() == 3 and data.shape[0] == 2:
+                # A two-class softmax model (CAVP on AVSBench-object):
+                # mmseg stores its raw logits; the foreground probability.
+                return data.float().softmax(0)[1]
+            return data.squeeze(0)
         if 'pred_sem_seg' in sample:
             return sample['pred_sem_seg']['data'].squeeze(0).float()
         raise KeyError('AVSMetric needs "seg_logits" or "pred_sem_seg" in each '

@@ -60,6 +60,9 @@ class AudioVisualBackbone(BaseModule):
             ``MixVisionTransformer``), including other scopes' backbones
             (``'mmpretrain.ConvNeXt'``: :mod:`.visual_backbones`).
         audio: Config of the audio encoder; by default the frozen VGGish.
+            None: no encoder, the audio feature is the front end's output
+            itself (e.g. CPM's magnitude spectrograms ``(N, Ca, T, F)``,
+            which its head encodes after mixing in off-screen noise).
         cache_audio: Remember the frozen audio encoder's output for each
             log-mel example seen, so that later epochs skip it (the frozen
             VGGish costs about as much as a small visual backbone). Only for
@@ -85,7 +88,7 @@ class AudioVisualBackbone(BaseModule):
 
     def __init__(self,
                  visual: dict,
-                 audio: dict = dict(type='VGGish', frozen=True),
+                 audio: Optional[dict] = dict(type='VGGish', frozen=True),
                  cache_audio: bool = False,
                  audio_norm: Optional[dict] = None,
                  audio_channels: int = VGGISH_EMBED_DIMS,
@@ -93,12 +96,15 @@ class AudioVisualBackbone(BaseModule):
                  init_cfg=None) -> None:
         super().__init__(init_cfg)
         check_pretrained_files(visual, 'model.backbone.visual')
-        check_pretrained_files(audio, 'model.backbone.audio')
+        if audio is not None:
+            check_pretrained_files(audio, 'model.backbone.audio')
         self.visual = build_visual_backbone(visual, 'model.backbone.visual')
-        self.audio = MODELS.build(audio)
+        self.audio = MODELS.build(audio) if audio is not None \
+            else nn.Identity()
         # A file of the wrong layout fails here, not at init_weights.
         check_pretrained_layout(self.visual, visual, 'model.backbone.visual')
-        check_pretrained_layout(self.audio, audio, 'model.backbone.audio')
+        if audio is not None:
+            check_pretrained_layout(self.audio, audio, 'model.backbone.audio')
         self.audio_frontend = MODELS.build(audio_frontend) \
             if audio_frontend else None
         audio_parts = nn.ModuleList([self.audio, self.audio_frontend]) \
@@ -127,21 +133,32 @@ class AudioVisualBackbone(BaseModule):
                 in the AVSS reference.
 
         Returns:
-            tuple: list of ``(N, C_l, H_l, W_l)``; ``(N, D_a)``.
+            tuple: list of ``(N, C_l, H_l, W_l)``; ``(N, D_a)`` (without an
+            encoder: the front end's output, e.g. ``(N, Ca, T, F)``).
         """
         if audio.shape[0] != frames.shape[0]:
             raise ValueError(
                 f'audio of shape {tuple(audio.shape)} does not match '
                 f'{frames.shape[0]} frames; expected one audio input per '
                 f'frame, (N, ...)')
+        audio_feat = self.audio_features(audio, layout)
+        return as_feature_maps(self.visual(frames),
+                               self._visual_type), audio_feat
+
+    def audio_features(self, audio: Tensor,
+                       layout: Optional[ClipLayout] = None) -> Tensor:
+        """The audio half of :meth:`forward`: per-frame audio ``(N, ...)``
+        → encoder (through the cache) → optional norm → ``(N, D_a)``, zero
+        for padding frames. The segmentor's shuffled-audio pass calls it
+        alone, reusing the visual maps."""
         audio_feat = self.encode_audio(audio)
         if self.audio_norm is not None:
             audio_feat = self.audio_norm(audio_feat)
         if layout is not None and not bool(layout.frame_valid.all()):
-            audio_feat = audio_feat * layout.frame_valid[:, None].to(
-                audio_feat.dtype)
-        return as_feature_maps(self.visual(frames),
-                               self._visual_type), audio_feat
+            valid = layout.frame_valid.to(audio_feat.dtype)
+            audio_feat = audio_feat * valid.view(
+                -1, *[1] * (audio_feat.dim() - 1))
+        return audio_feat
 
     def embed_audio(self, examples: Tensor) -> Tensor:
         """Per-frame audio ``(N, ...)`` → front end (if any) → encoder →

@@ -125,6 +125,13 @@ class VGGish(FreezableMixin, BaseModule):
     """VGGish embedding network (no PCA), frozen by default.
 
     Args:
+        out_channels: Width of the last Linear (128 in VGGish). Another
+            width (CAVP on 1-s audio: 304, ``cavp.md`` §4) makes that layer
+            new, initialised Kaiming normal with bias 0, its ReLU kept; load
+            the released file into the rest with
+            ``init_cfg=dict(type='PretrainedVGGish', checkpoint=...,
+            drop_prefixes=('embeddings.4.',),
+            keep_missing=('embeddings.4.',))``.
         frozen: If True, parameters get ``requires_grad=False``, the module
             stays in eval mode whatever ``train()`` is asked, and ``forward``
             runs without building a graph (:class:`FreezableMixin`, the same
@@ -137,12 +144,19 @@ class VGGish(FreezableMixin, BaseModule):
     """
 
     def __init__(self, frozen: bool = True,
+                 out_channels: int = VGGISH_EMBED_DIMS,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=_strict_init_cfg(init_cfg))
         self.frozen = frozen
+        self.out_channels = out_channels
         self.features = _make_features(VGGISH_CONV_CFG)
         c, h, w = VGGISH_FEATURE_SHAPE
-        self.embeddings = _make_embeddings(c * h * w)
+        self.embeddings = _make_embeddings(c * h * w,
+                                           out_features=out_channels)
+        if out_channels != VGGISH_EMBED_DIMS:
+            last = self.embeddings[4]
+            nn.init.kaiming_normal_(last.weight)
+            nn.init.zeros_(last.bias)
         self.apply_frozen()
 
     @staticmethod
@@ -170,7 +184,7 @@ class VGGish(FreezableMixin, BaseModule):
             x: Log-mel spectrogram examples, ``(N, 1, 96, 64)``.
 
         Returns:
-            Non-negative embeddings, ``(N, 128)``.
+            Non-negative embeddings, ``(N, out_channels)`` (128).
 
         Raises:
             ValueError: ``x`` is not shaped ``(N, 1, 96, 64)``.

@@ -136,6 +136,12 @@ class AVSDecodeHead(BaseDecodeHead):
             return list(self.loss_decode)
         return [self.loss_decode]
 
+    def pop_frame_fields(self) -> Dict[str, list]:
+        """Per-frame fields the last eval ``forward`` recorded besides the
+        logits, ``{name: N values}``, which the segmentor sets on the
+        predictions (e.g. CPM's ``tda_classes``); none by default."""
+        return {}
+
     def predict_by_feat(self, seg_logits: Tensor,
                         batch_img_metas: List[dict]) -> Tensor:
         """Resize logits to the network input size."""

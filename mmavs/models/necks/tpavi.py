@@ -184,12 +184,12 @@ class TPAVINeck(BaseModule):
 
         forward(feats, audio_feat, layout, frames, data_samples)
           |- _check_inputs(...)
-          '- for each level l:
-               convs[l](feats[l]) ................ (N, C, H_l, W_l)
-               if l in tpavi_levels:
+          |- prepare: convs[l](feats[l]) ........ (N, C, H_l, W_l), audio-free
+          '- fuse: for each level l in tpavi_levels:
                  layout.apply_per_clip(tpavi[str(l)])  (B_T, C, T, H, W)
                    per group of clips of equal T
-          → NeckOutput(fused, extras={level_audio, num_samples: 1}, {})
+          → NeckOutput(fused, extras={level_audio, num_samples: 1,
+                                      visual_prepared: the projections}, {})
 
     ``convs`` and ``tpavi`` are mmengine containers, so
     :meth:`BaseModule.init_weights` reaches every level's own
@@ -262,19 +262,34 @@ class TPAVINeck(BaseModule):
         Returns:
             NeckOutput: ``fused``, per level ``(N, C, H_l, W_l)``;
             ``extras['level_audio']``, per level the aligned audio ``(N, C)``
-            or ``None`` where the level is not fused; no losses.
+            or ``None`` where the level is not fused;
+            ``extras['visual_prepared']``, the projections; no losses.
         """
         self._check_inputs(feats, audio_feat, layout)
+        return self.fuse(self.prepare(feats), audio_feat, layout)
+
+    def prepare(self, feats: Sequence[Tensor]) -> List[Tensor]:
+        """The audio-free part: each level's dilated projection
+        ``(N, C, H_l, W_l)``."""
+        return [conv(feat) for conv, feat in zip(self.convs, feats)]
+
+    def fuse(self, prepared: List[Tensor], audio_feat: Tensor,
+             layout: ClipLayout) -> NeckOutput:
+        """Fuse the audio into :meth:`prepare`'s maps (the segmentor's
+        shuffled-audio pass calls it with other audio, reusing the
+        projections it finds in ``extras['visual_prepared']``)."""
         fused: List[Tensor] = []
         level_audio: List[Optional[Tensor]] = []
-        for level, feat in enumerate(feats):
-            out, audio = self.convs[level](feat), None
+        for level, out in enumerate(prepared):
+            audio = None
             if str(level) in self.tpavi:
                 out, audio = self._fuse(level, out, audio_feat, layout)
             fused.append(out)
             level_audio.append(audio)
-        return NeckOutput(fused, dict(level_audio=level_audio, num_samples=1),
-                          {})
+        return NeckOutput(
+            fused,
+            dict(level_audio=level_audio, num_samples=1,
+                 visual_prepared=prepared), {})
 
     def _fuse(self, level: int, feat: Tensor, audio_feat: Tensor,
               layout: ClipLayout) -> Tuple[Tensor, Tensor]:

@@ -1,7 +1,9 @@
 """The audio-visual segmentor: backbone, fusion neck, decode head."""
+from contextlib import ExitStack
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
 from mmengine.structures import PixelData
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.registry import MODELS
@@ -38,13 +40,22 @@ class AVSSegmentor(BaseSegmentor):
         loss():    neck losses
                    + decode_head.loss_and_logits(fused, audio_feat, layout,
                                                  data_samples)
-                   + auxiliary losses(logits, fused, extras, layout,
-                                      data_samples)
+                   + auxiliary losses(logits, aux_maps(fused), extras,
+                                      layout, data_samples)
+                     a loss with ``needs_shuffled_audio`` (CAVP) first gets
+                     a shuffled-audio pass: plan = loss.shuffle_audio(...),
+                     backbone.audio_features(plan.audio) → neck.fuse on
+                     the cached visual maps (or the whole neck) →
+                     extras + {shuffle, shuffled_maps}
+        train_step(): mmengine's, or with several optimisers
+                   (OptimWrapperDict) one backward and a step of each
         predict(): decode_head(fused, audio_feat, layout) → predict_by_feat
                    (S > 1: once per sample's N maps; the backbone and the
                     fusion ran once)
                    → S > 1: probabilities averaged, spread → uncertainty
                    → postprocess_result
+                   + decode_head.pop_frame_fields() (S = 1; e.g. CPM's
+                     tda_classes) set on each frame's prediction
 
     Args:
         backbone: Config of an :class:`AudioVisualBackbone`.
@@ -54,7 +65,9 @@ class AVSSegmentor(BaseSegmentor):
             head does the fusion).
         auxiliary_loss: Configs of extra losses called with (logits, fused
             maps, neck extras, layout, data samples), e.g.
-            ``AVMatchingLoss`` for MS3.
+            ``AVMatchingLoss`` for MS3; one that declares
+            ``needs_shuffled_audio`` (``CAVPContrastiveLoss``) also gets a
+            shuffled-audio pass in its extras.
         data_preprocessor: Config of the :class:`AVSDataPreprocessor`.
         train_cfg, test_cfg: Kept for mmseg compatibility.
         init_cfg: Initialisation config.
@@ -141,8 +154,8 @@ class AVSSegmentor(BaseSegmentor):
 
     def loss(self, inputs: Tensor, data_samples: SampleList, audio: Tensor,
              layout: ClipLayout) -> Dict[str, Tensor]:
-        out, audio_feat = self.extract_feat(inputs, audio, layout,
-                                            data_samples)
+        visual, audio_feat = self.backbone(inputs, audio, layout)
+        out = self.neck(visual, audio_feat, layout, inputs, data_samples)
         losses = dict(out.losses)
         head_losses, logits = self.decode_head.loss_and_logits(
             out.fused, audio_feat, layout, data_samples)
@@ -151,9 +164,77 @@ class AVSSegmentor(BaseSegmentor):
         # decoder), so the matching loss sees what the reference's sees.
         aux_maps = self.decode_head.aux_maps(out.fused)
         for aux in self.auxiliary_loss:
-            losses[aux.loss_name] = aux(logits, aux_maps, out.extras, layout,
+            extras = out.extras
+            if getattr(aux, 'needs_shuffled_audio', False):
+                extras = self._shuffled_pass(aux, visual, audio, layout,
+                                             inputs, data_samples, out)
+            losses[aux.loss_name] = aux(logits, aux_maps, extras, layout,
                                         data_samples)
         return losses
+
+    def _shuffled_pass(self, aux: nn.Module, visual: List[Tensor],
+                       audio: Tensor, layout: ClipLayout, inputs: Tensor,
+                       data_samples: SampleList, out: NeckOutput) -> dict:
+        """Fuse the frames with other frames' audio, reusing the visual
+        maps: the loss plans the audio (``aux.shuffle_audio``), the backbone
+        encodes only that audio, the neck fuses it (only its fusion when it
+        offers ``fuse`` and returned ``extras['visual_prepared']``, else the
+        whole neck on the cached backbone maps). Returns the first pass's
+        extras plus ``shuffle`` (the plan) and ``shuffled_maps``
+        (``decode_head.aux_maps`` of the shuffled fusion)."""
+        plan = aux.shuffle_audio(audio, layout, data_samples)
+        audio_feat = self.backbone.audio_features(plan.audio, layout)
+        prepared = out.extras.get('visual_prepared')
+        if prepared is not None and hasattr(self.neck, 'fuse'):
+            shuffled = self.neck.fuse(prepared, audio_feat, layout)
+        else:
+            shuffled = self.neck(visual, audio_feat, layout, inputs)
+        if shuffled.extras.get('num_samples', 1) != 1:
+            raise ValueError('the shuffled-audio pass needs a neck that '
+                             'returns one map per frame')
+        return dict(out.extras, shuffle=plan,
+                    shuffled_maps=self.decode_head.aux_maps(shuffled.fused))
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper) -> Dict[str, Tensor]:
+        """mmengine's train step; with an ``OptimWrapperDict`` (several
+        optimisers, e.g. CAVP's SGD for the model and Adam for the audio
+        encoder, built by ``AVSMultiOptimWrapperConstructor``) one forward
+        and one backward, then each optimiser steps on its own parameters.
+
+        mmengine 0.10.7's ``OptimWrapperDict`` deliberately raises on
+        ``optim_context`` / ``update_params`` / ``backward`` / ``step``:
+        the model must drive its wrappers. Their contexts (autocast,
+        gradient accumulation) are all entered; the wrappers must agree on
+        ``accumulative_counts``; float16 loss scaling (``AmpOptimWrapper``)
+        is refused (its scaler belongs to one optimiser).
+        """
+        if not isinstance(optim_wrapper, OptimWrapperDict):
+            return super().train_step(data, optim_wrapper)
+        wrappers = list(optim_wrapper.values())
+        if any(isinstance(w, AmpOptimWrapper) for w in wrappers):
+            raise TypeError('several optimisers with AmpOptimWrapper (float16 '
+                            'loss scaling) are not supported; use '
+                            'BF16OptimWrapper or OptimWrapper')
+        counts = {w._accumulative_counts for w in wrappers}
+        if len(counts) > 1:
+            raise ValueError(f'the optimisers accumulate gradients over '
+                             f'different counts {sorted(counts)}')
+        with ExitStack() as stack:
+            for wrapper in wrappers:
+                stack.enter_context(wrapper.optim_context(self))
+            data = self.data_preprocessor(data, True)
+            losses = self._run_forward(data, mode='loss')
+        parsed, log_vars = self.parse_losses(losses)
+        # One backward through the shared graph; every wrapper counts it.
+        wrappers[0].backward(wrappers[0].scale_loss(parsed))
+        for wrapper in wrappers[1:]:
+            wrapper._inner_count += 1
+        for wrapper in wrappers:
+            if wrapper.should_update():
+                wrapper.step()
+                wrapper.zero_grad()
+        return log_vars
 
     def predict(self, inputs: Tensor, data_samples: OptSampleList,
                 audio: Tensor, layout: ClipLayout) -> SampleList:
@@ -170,8 +251,15 @@ class AVSSegmentor(BaseSegmentor):
         # have produced bfloat16 / float16 logits).
         logits = self.encode_decode(inputs, metas, audio, layout).float()
         samples = logits.shape[0] // num
+        # Per-frame outputs a head records besides the logits (CPM:
+        # tda_classes); popped so that they never outlive this batch.
+        fields = self.decode_head.pop_frame_fields()
         if samples == 1:
-            return self.postprocess_result(logits, data_samples)
+            results = self.postprocess_result(logits, data_samples)
+            for name, values in fields.items():
+                for result, value in zip(results, values):
+                    setattr(result, name, value)
+            return results
         logits = logits.unflatten(0, (samples, num))
         if self.out_channels == 1:
             probs = logits.sigmoid()

@@ -1,4 +1,6 @@
 """Audio-conditioned queries (AVSegFormer's query generator)."""
+from typing import Optional
+
 from torch import Tensor, nn
 
 
@@ -30,12 +32,26 @@ class AudioQueryLayer(nn.Module):
         self.norm3 = nn.LayerNorm(embed_dims)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, query: Tensor, audio: Tensor) -> Tensor:
-        """``query`` ``(N, Q, C)``, ``audio`` ``(N, 1, C)``; returns
-        ``(N, Q, C)``."""
-        out = self.self_attn(query, query, query, need_weights=False)[0]
+    def forward(self, query: Tensor, audio: Tensor,
+                query_pos: Optional[Tensor] = None,
+                audio_pos: Optional[Tensor] = None,
+                query_padding_mask: Optional[Tensor] = None) -> Tensor:
+        """``query`` ``(N, Q, C)``, ``audio`` ``(N, L, C)`` (AVSegFormer: one
+        token, L = 1); returns ``(N, Q, C)``.
+
+        Optional (CPM's TD-A, ``cpm.md`` §2): ``query_pos`` ``(N or 1, Q,
+        C)`` added to the queries and keys of self-attention and to the
+        queries of cross-attention, ``audio_pos`` ``(N, L, C)`` added to the
+        audio keys, ``query_padding_mask`` ``(N, Q)`` True at padding slots
+        (not attended to).
+        """
+        q = query if query_pos is None else query + query_pos
+        out = self.self_attn(q, q, query, need_weights=False,
+                             key_padding_mask=query_padding_mask)[0]
         query = self.norm1(query + self.dropout(out))
-        out = self.cross_attn(query, audio, audio, need_weights=False)[0]
+        q = query if query_pos is None else query + query_pos
+        k = audio if audio_pos is None else audio + audio_pos
+        out = self.cross_attn(q, k, audio, need_weights=False)[0]
         query = self.norm2(query + self.dropout(out))
         return self.norm3(query + self.dropout(self.ffn(query)))
 
@@ -45,9 +61,9 @@ class AudioQueryGenerator(nn.Module):
 
     Call graph::
 
-        forward(audio (N, 1, C))
-          query.weight (Q, C) repeated N times
-          layers[i](query, audio)  × num_layers   → (N, Q, C)
+        forward(audio (N, L, C), query=None, ...)
+          query.weight (Q, C) repeated N times (or the given queries)
+          layers[i](query, audio, ...)  × num_layers   → (N, Q, C)
 
     Args:
         num_queries: Q.
@@ -64,8 +80,16 @@ class AudioQueryGenerator(nn.Module):
             for _ in range(num_layers)
         ])
 
-    def forward(self, audio: Tensor) -> Tensor:
-        query = self.query.weight[None].expand(audio.shape[0], -1, -1)
+    def forward(self, audio: Tensor, query: Optional[Tensor] = None,
+                query_pos: Optional[Tensor] = None,
+                audio_pos: Optional[Tensor] = None,
+                query_padding_mask: Optional[Tensor] = None) -> Tensor:
+        """Run the layers from the learned queries, or from ``query``
+        ``(N, P, C)`` (CPM's class-conditional prompts); the optional
+        arguments are :class:`AudioQueryLayer`'s."""
+        if query is None:
+            query = self.query.weight[None].expand(audio.shape[0], -1, -1)
         for layer in self.layers:
-            query = layer(query, audio)
+            query = layer(query, audio, query_pos, audio_pos,
+                          query_padding_mask)
         return query

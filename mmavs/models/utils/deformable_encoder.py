@@ -8,7 +8,7 @@ from .ms_deform_attn import MultiScaleDeformableAttention
 
 
 class DeformableEncoderLayer(nn.Module):
-    """Post-norm layer: deformable self-attention, then a GELU FFN.
+    """Post-norm layer: deformable self-attention, then an FFN.
 
     Args:
         embed_dims: Channels C.
@@ -16,18 +16,24 @@ class DeformableEncoderLayer(nn.Module):
             :class:`MultiScaleDeformableAttention`.
         ffn_dims: Hidden width of the FFN.
         dropout: Dropout after attention and in the FFN.
+        activation: ``'gelu'`` (AVSegFormer) or ``'relu'`` (Mask2Former's
+            pixel decoder).
     """
 
     def __init__(self, embed_dims: int = 256, num_levels: int = 3,
                  num_heads: int = 8, num_points: int = 4,
-                 ffn_dims: int = 2048, dropout: float = 0.1) -> None:
+                 ffn_dims: int = 2048, dropout: float = 0.1,
+                 activation: str = 'gelu') -> None:
+        if activation not in ('gelu', 'relu'):
+            raise ValueError(f'activation must be gelu or relu, got '
+                             f'{activation!r}')
         super().__init__()
         self.self_attn = MultiScaleDeformableAttention(
             embed_dims, num_levels, num_heads, num_points)
         self.dropout1 = nn.Dropout(dropout)
         self.norm1 = nn.LayerNorm(embed_dims)
         self.linear1 = nn.Linear(embed_dims, ffn_dims)
-        self.activation = nn.GELU()
+        self.activation = nn.GELU() if activation == 'gelu' else nn.ReLU()
         self.dropout2 = nn.Dropout(dropout)
         self.linear2 = nn.Linear(ffn_dims, embed_dims)
         self.dropout3 = nn.Dropout(dropout)

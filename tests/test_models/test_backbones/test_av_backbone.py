@@ -129,3 +129,25 @@ def test_audio_cache_with_a_frontend():
         build(audio_frontend=dict(type='SpectrogramFrontEnd'),
               audio=dict(type='AudioResNet', base_channels=8),
               cache_audio=True)
+
+
+def test_no_audio_encoder_passes_the_front_end_output():
+    """CPM: magnitude spectrograms reach the head unencoded; padding frames
+    get zero magnitudes."""
+    backbone = build(audio=None,
+                     audio_frontend=dict(type='SpectrogramFrontEnd',
+                                         num_frames=96, power=1.0, log=None,
+                                         scale=1.0))
+    assert not list(backbone.audio.parameters())
+    layout = ClipLayout(
+        num_frames=torch.tensor([3]), clip_index=torch.zeros(3).long(),
+        frame_index=torch.arange(3),
+        frame_valid=torch.tensor([True, True, False]),
+        annotated=torch.tensor([True, False, False]))
+    waves = torch.randn(3, 2, 16000) * 0.1
+    _, spec = backbone(torch.randn(3, 3, 64, 64), waves, layout)
+    assert spec.shape == (3, 2, 96, 64)
+    assert (spec[:2] > 0).any() and (spec[:2] >= 0).all()
+    assert (spec[2] == 0).all()
+    torch.testing.assert_close(spec[:2],
+                               backbone.audio_frontend(waves[:2]))

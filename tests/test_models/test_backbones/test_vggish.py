@@ -235,3 +235,34 @@ def test_non_state_dict_file_raises(model, tmp_path):
     torch.save([torch.zeros(1)], path)
     with pytest.raises(ValueError, match='not a state dict'):
         load_vggish_weights(model, str(path))
+
+
+def test_cavp_width_last_layer_is_new_and_the_rest_loads(tmp_path):
+    """CAVP's 1-s audio net (cavp.md §4): VGGish with its last Linear
+    4096 → 304 re-initialised (Kaiming normal, bias 0), ReLU kept, trained;
+    every other tensor of the released file loads strictly."""
+    path = tmp_path / 'vggish-10086976.pth'
+    state = random_state()
+    torch.save(state, path)
+    torch.manual_seed(0)
+    model = VGGish(frozen=False, out_channels=304, init_cfg=dict(
+        type='PretrainedVGGish', checkpoint=str(path),
+        drop_prefixes=['embeddings.4.'], keep_missing=['embeddings.4.']))
+    last = model.embeddings[4]
+    assert tuple(last.weight.shape) == (304, 4096)
+    assert torch.count_nonzero(last.bias) == 0
+    # Kaiming normal (fan in, gain sqrt(2)): std sqrt(2 / 4096).
+    assert last.weight.std().item() == pytest.approx((2 / 4096)**0.5,
+                                                     rel=0.05)
+    fresh = last.weight.detach().clone()
+    model.init_weights()
+    for name, value in model.state_dict().items():
+        if name.startswith('embeddings.4.'):
+            continue
+        assert torch.equal(value, state[name]), name
+    assert torch.equal(last.weight, fresh)
+    assert all(p.requires_grad for p in model.parameters())
+    out = model(torch.randn(2, 1, 96, 64))
+    assert out.shape == (2, 304) and bool((out >= 0).all())
+    out.sum().backward()
+    assert model.features[0].weight.grad is not None
