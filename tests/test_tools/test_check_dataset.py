@@ -85,7 +85,7 @@ def test_avss_problems_and_warnings(tool, avss_copy, capsys):
     out = capsys.readouterr().out
     assert 'gap in file numbers (1):' in out and 'frames/4.jpg' in out
     assert 'mask size differs from its frames (1):' in out
-    assert 'labels_rgb/2.png is 8x8' in out
+    assert 'labels_rgb/2.png: mask is 8x8' in out
     assert 'missing audio (1):' in out
     assert 'colours outside the palette (1):' in out
     assert 'v1s test v1s_test_0000: 5 pixels (read as background)' in out

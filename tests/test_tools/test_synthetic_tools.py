@@ -85,7 +85,7 @@ def test_main_job_trains_and_tests_true_and_shuffled_audio(tmp_path):
     assert len(row) == 1
     assert int(row[0].split()[1]) == 0  # the config's seed
     values = [float(v) for v in row[0].split()[2:]]
-    assert values[0] == 1  # epochs done
+    assert values[1] == 1  # minutes, epochs done, then the metrics
     assert len(values) == 6 and all(0 <= v <= 1 for v in values[2:])
     assert 'Mean' not in out  # one seed: no summary
     work_dir = tmp_path / 'w' / osp.basename(MAIN_JOB_TPAVI)[:-3]
@@ -186,8 +186,9 @@ def test_main_job_reports_the_config_metric_keys():
     assert module.metric_keys(Config.fromfile(osp.join(
         ROOT, MAIN_JOB_TPAVI))) == ('mIoU', 'Fscore')
     columns = [c[0] for c in module.columns_of(('mIoU_protoB', 'FDR_protoB'))]
-    assert columns == ['minutes', 'mIoU_protoB', 'mIoU_protoB_shuffled',
-                       'FDR_protoB', 'FDR_protoB_shuffled']
+    assert columns == ['minutes', 'epochs', 'mIoU_protoB',
+                       'mIoU_protoB_shuffled', 'FDR_protoB',
+                       'FDR_protoB_shuffled']
 
 
 def test_vpo_main_job_prints_dataset_level_scores(tmp_path):

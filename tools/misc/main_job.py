@@ -75,7 +75,8 @@ def metric_keys(cfg, keys: Optional[Sequence[str]] = None) -> tuple:
 
 
 def columns_of(keys: Sequence[str]) -> list:
-    """Table columns: training minutes, then each key true / shuffled."""
+    """Table columns: training minutes, epochs trained (fewer than the
+    config's under ``--time-budget``), then each key true / shuffled."""
     columns = [('minutes', 'train min', '.1f'), ('epochs', 'epochs', '.0f')]
     for key in keys:
         title = TITLES.get(key, key)

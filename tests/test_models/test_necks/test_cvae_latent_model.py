@@ -126,9 +126,11 @@ def test_inference_shapes_and_no_annotation():
     with torch.no_grad():
         fused, extras, losses = neck(visual, audio, ClipLayout.uniform(2, T),
                                      frames)
-    # Two samples per frame, stacked copy-major; no losses at test time.
-    assert [f.shape for f in fused] == [(2 * n, *rest)
-                                        for n, *rest in FUSED_SHAPES]
+    # Two samples per frame, stacked copy-major, in the deepest level (the
+    # one the latent enters); the others are shared. No losses at test time.
+    assert [f.shape for f in fused] == [
+        (2 * n if level == 3 else n, *rest)
+        for level, (n, *rest) in enumerate(FUSED_SHAPES)]
     assert extras['num_samples'] == 2 and losses == {}
     # A batch without masks still reports loss_kl (zero).
     _, _, losses = train_step(neck, annotated=(False, False))
