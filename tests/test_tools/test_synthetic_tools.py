@@ -142,6 +142,15 @@ def test_main_job_seeds_start_at_the_config_seed():
     assert single[0]['seed'] is None and single[0]['subdir'] is None
 
 
+def test_main_job_refuses_configs_taken_as_metric_keys(capsys):
+    module = load_tool('tools/misc/main_job.py')
+    args = module.parse_args([MAIN_JOB_TPAVI, '--metric-keys', 'mIoU'])
+    assert args.configs == [MAIN_JOB_TPAVI]
+    with pytest.raises(SystemExit):
+        module.parse_args(['--metric-keys', 'mIoU', MAIN_JOB_TPAVI])
+    assert 'put the configs before --metric-keys' in capsys.readouterr().err
+
+
 def test_main_job_runs_diffusionavs_and_its_ed_model_by_default():
     module = load_tool('tools/misc/main_job.py')
     assert module.DEFAULT_CONFIGS == [

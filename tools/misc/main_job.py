@@ -108,7 +108,14 @@ def parse_args(argv: Optional[Sequence[str]] = None):
                         'config\'s test evaluator; mIoU Fscore)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides applied to every config')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    # --metric-keys takes every word after it: configs written after it
+    # would silently become metric keys and the default configs would run.
+    misplaced = [k for k in args.metric_keys or [] if k.endswith('.py')]
+    if misplaced:
+        parser.error(f'--metric-keys got config files {misplaced}: put the '
+                     'configs before --metric-keys')
+    return args
 
 
 def load(config: str, work_dir: str, options, seed: Optional[int] = None):
