@@ -7,6 +7,7 @@ import pytest
 
 from mmavs.data_tools.synthetic_avsbench import make_synthetic_avsbench
 from mmavs.data_tools.synthetic_avss import make_synthetic_avss
+from mmavs.data_tools.synthetic_vpo import make_synthetic_vpo
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MINI_SPLITS = dict(train=3, val=2, test=2)
@@ -72,6 +73,16 @@ def avss_copy(tmp_path):
     """A fresh miniature AVSS root that a test may damage."""
     make_mini_avss(tmp_path)
     return str(tmp_path)
+
+
+@pytest.fixture(scope='session')
+def vpo_config_root(tmp_path_factory):
+    """A read-only miniature VPO tree (all three subsets, stereo, 32x32,
+    12 training / 4 validation images), written by the VPO builder from
+    synthetic images and sounds; the config tests train on it."""
+    root = str(tmp_path_factory.mktemp('vpo'))
+    make_synthetic_vpo(root, seed=1, size=32, images=dict(train=12, val=4))
+    return root
 
 
 # Heavy visual backbones, shrunk, and the channels of their four levels.

@@ -1,8 +1,7 @@
 """Every CAVP config keeps the recipe of cavp.md §4–7 and trains one
 iteration through tools/train.py on a miniature tree with a shrunk model
-(the VPO ones once the VPO datasets and base configs are present)."""
+(VPO, AVSS and AVSBench trees)."""
 import glob
-import inspect
 import os.path as osp
 import subprocess
 import sys
@@ -15,8 +14,6 @@ from conftest import avss_data_options, data_options
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CAVP_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'cavp', '*.py')))
 NAMES = [osp.basename(c) for c in CAVP_CONFIGS]
-VPO_BASES = ('vpo_ss.py', 'vpo_ms.py', 'vpo_msmi.py', 'vpo_msmi_mono.py',
-             'synthetic_vpo.py')
 
 # A CAVP of a few thousand weights: ResNetV1c-18 of width 8, a 24-channel
 # fused map, a tiny audio ResNet in place of the audio net (the VGGish-shaped
@@ -52,17 +49,6 @@ RUN_OPTIONS = ['train_cfg.max_epochs=1', 'train_cfg.val_begin=1',
                'randomness.seed=0']
 
 
-def has_vpo():
-    base = osp.join(ROOT, 'configs', '_base_', 'datasets')
-    return all(osp.isfile(osp.join(base, name)) for name in VPO_BASES)
-
-
-def avsbench_has_sample_frames():
-    from mmavs.datasets import AVSBenchDataset
-    return 'sample_frames' in inspect.signature(
-        AVSBenchDataset.__init__).parameters
-
-
 def test_config_names():
     assert NAMES == [
         'cavp_r18-w16_1xb8-20e_synthetic-vpo-64x64.py',
@@ -79,8 +65,6 @@ def test_config_names():
 
 
 def _load(name):
-    if ('vpo' in name) and not has_vpo():
-        pytest.skip('the VPO base configs are not in this checkout')
     return Config.fromfile(osp.join(ROOT, 'configs', 'cavp', name))
 
 
@@ -182,25 +166,10 @@ def test_avss_one_training_iteration(avss_root, tmp_path):
 @pytest.mark.parametrize('name', ['cavp_r50_1xb16-60e_s4-224x224.py',
                                   'cavp_r50_1xb16-60e_ms3-224x224.py'])
 def test_avsbench_one_training_iteration(name, avsbench_root, tmp_path):
-    if not avsbench_has_sample_frames():
-        pytest.skip("AVSBenchDataset has no sample_frames='one_annotated' "
-                    'yet in this checkout')
     config = osp.join(ROOT, 'configs', 'cavp', name)
     options = data_options(avsbench_root) + TINY_CAVP + TINY_AUDIO_RESNET
     log = _train_one_iteration(config, options, tmp_path)
     assert 'mIoU_protoB' in log
-
-
-@pytest.fixture(scope='module')
-def vpo_root(tmp_path_factory):
-    """A miniature VPO tree (all three subsets, 32x32, stereo), written by
-    the VPO builder from synthetic images and sounds."""
-    if not has_vpo():
-        pytest.skip('the VPO datasets are not in this checkout')
-    from mmavs.data_tools.synthetic_vpo import make_synthetic_vpo
-    root = str(tmp_path_factory.mktemp('vpo'))
-    make_synthetic_vpo(root, seed=0, size=32, images=dict(train=8, val=2))
-    return root
 
 
 def _loaders(options):
@@ -228,7 +197,7 @@ TINY_TPAVI = [
 
 
 @pytest.mark.parametrize('name', [n for n in NAMES if 'vpo' in n])
-def test_vpo_one_training_iteration(name, tmp_path, vpo_root):
+def test_vpo_one_training_iteration(name, tmp_path, vpo_config_root):
     config = osp.join(ROOT, 'configs', 'cavp', name)
     options = _loaders([])
     if 'synthetic' in name:
@@ -247,7 +216,7 @@ def test_vpo_one_training_iteration(name, tmp_path, vpo_root):
         # The released layout, as the VPO builder writes it; 32x32 images,
         # a 32 crop.
         for loader in ('train', 'val', 'test'):
-            options.append(f'{loader}_dataloader.dataset.data_root={vpo_root}')
+            options.append(f'{loader}_dataloader.dataset.data_root={vpo_config_root}')
         options.append('train_dataloader.dataset.pipeline.5.crop_size=(32,32)')
         options += TINY_TPAVI if name.startswith('tpavi') else \
             TINY_CAVP + ['model.backbone.audio.base_channels=4',

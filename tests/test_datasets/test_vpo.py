@@ -372,7 +372,7 @@ def test_missing_file(vpo_root, what, path):
 def test_mask_of_another_size(vpo_root):
     path = osp.join(vpo_root, 'VPO-MS', 'mask', '000000000009_000000000209.png')
     write_mask(path, np.zeros((H + 1, W), np.uint8))
-    with pytest.raises(ClipFileError, match=f'mask {path} is {W}x{H + 1}'):
+    with pytest.raises(ClipFileError, match=f'{path}: mask is {W}x{H + 1}'):
         by_name(build(vpo_root), '9')
 
 

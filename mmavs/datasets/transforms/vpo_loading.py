@@ -37,11 +37,11 @@ def read_id_mask(path: str) -> np.ndarray:
         with Image.open(path) as image:
             if image.mode not in ('L', 'P'):
                 raise ClipFileError(
-                    f'VPO mask {path} has mode {image.mode}; expected a '
+                    path, f'VPO mask has mode {image.mode}; expected a '
                     'single-channel PNG of COCO category ids')
             return np.asarray(image).astype(np.uint8)
     except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise ClipFileError(f'corrupt or unreadable mask {path}: {err}') \
+        raise ClipFileError(path, f'corrupt or unreadable mask: {err}') \
             from err
 
 
