@@ -117,6 +117,23 @@ def test_main_job_seeds_in_parallel_processes(tmp_path):
     assert f'{summary["mIoU"]:.4f} ± {summary["mIoU_std"]:.4f}' in out
 
 
+def test_main_job_runs_in_one_process_keep_their_own_scalars(tmp_path):
+    """--seeds 2 in one process: mmengine keeps one visualizer per name, so
+    without a name of its own the second run's scalars (losses, the
+    stability figures) would land in the first run's vis_data."""
+    run('tools/misc/main_job.py', MAIN_JOB_TPAVI, '--seeds', '2', '--device',
+        'cpu', '--work-root', str(tmp_path / 'w'), '--cfg-options',
+        *tiny_main_job_options(tmp_path / 'syn'))
+    name = osp.basename(MAIN_JOB_TPAVI)[:-3]
+    lines = []
+    for seed in (0, 1):
+        scalars = list((tmp_path / 'w' / name / f'seed{seed}').glob(
+            '*/vis_data/scalars.json'))
+        assert len(scalars) == 1, f'seed {seed}: {scalars}'
+        lines.append(len(scalars[0].read_text().splitlines()))
+    assert lines[0] == lines[1] > 0
+
+
 def test_main_job_summary_by_hand():
     module = load_tool('tools/misc/main_job.py')
     rows = [dict(name=n, seed=s, epochs=3, minutes=1.0, mIoU=m,

@@ -135,12 +135,28 @@ def config_seed(config: str, options) -> int:
                .get('seed') or 0)
 
 
+def own_visualizer(cfg, purpose: str):
+    """Give the runner built from ``cfg`` a visualizer of its own.
+
+    mmengine keeps one visualizer per name for the whole process and the
+    configs name theirs ``'visualizer'``: the second runner of this process
+    would get the first one's, and write its scalars (the stability figures,
+    the losses) into the first run's ``vis_data``.
+    """
+    if cfg.get('visualizer') is not None:
+        cfg.visualizer = dict(
+            cfg.visualizer,
+            name=f'{cfg.work_dir}:{purpose}:{time.time_ns()}')
+    return cfg
+
+
 def test(cfg, checkpoint: str, shuffle_audio: bool) -> Dict:
     from mmengine.runner import Runner
     cfg = cfg.copy()
     cfg.load_from = checkpoint
     cfg.test_dataloader.dataset.shuffle_audio = shuffle_audio
     cfg.default_hooks.visualization = dict(type='SegVisualizationHook')
+    own_visualizer(cfg, 'test-shuffled' if shuffle_audio else 'test')
     return Runner.from_cfg(cfg).test()
 
 
@@ -162,7 +178,7 @@ def run(config: str, work_root: str, options, seed: Optional[int] = None,
     if time_budget is not None:
         train_cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
             dict(type='TimeBudgetHook', minutes=time_budget)]
-    runner = Runner.from_cfg(train_cfg)
+    runner = Runner.from_cfg(own_visualizer(train_cfg, 'train'))
     runner.train()
     train_minutes = (time.time() - start) / 60
     best = sorted(glob.glob(osp.join(cfg.work_dir, 'best_mIoU_*.pth')))
