@@ -216,7 +216,8 @@ def test_vpo_one_training_iteration(name, tmp_path, vpo_config_root):
         # The released layout, as the VPO builder writes it; 32x32 images,
         # a 32 crop.
         for loader in ('train', 'val', 'test'):
-            options.append(f'{loader}_dataloader.dataset.data_root={vpo_config_root}')
+            options.append(
+                f'{loader}_dataloader.dataset.data_root={vpo_config_root}')
         options.append('train_dataloader.dataset.pipeline.5.crop_size=(32,32)')
         options += TINY_TPAVI if name.startswith('tpavi') else \
             TINY_CAVP + ['model.backbone.audio.base_channels=4',

@@ -121,9 +121,8 @@ def train_one_iteration(config, options, work_dir):
 
 @pytest.mark.parametrize('config', VPO_CONFIGS, ids=osp.basename)
 def test_one_training_iteration(config, vpo_config_root, tmp_path):
-    log = train_one_iteration(
-        config, vpo_data_options(vpo_config_root) + small_model_options(config),
-        tmp_path)
+    options = vpo_data_options(vpo_config_root) + small_model_options(config)
+    log = train_one_iteration(config, options, tmp_path)
     assert 'Epoch(train) [1][' in log or 'Epoch(train)  [1][' in log
 
 

@@ -156,8 +156,8 @@ def test(cfg, checkpoint: str, shuffle_audio: bool) -> Dict:
     cfg.load_from = checkpoint
     cfg.test_dataloader.dataset.shuffle_audio = shuffle_audio
     cfg.default_hooks.visualization = dict(type='SegVisualizationHook')
-    own_visualizer(cfg, 'test-shuffled' if shuffle_audio else 'test')
-    return Runner.from_cfg(cfg).test()
+    purpose = 'test-shuffled' if shuffle_audio else 'test'
+    return Runner.from_cfg(own_visualizer(cfg, purpose)).test()
 
 
 def run(config: str, work_root: str, options, seed: Optional[int] = None,
